@@ -1,0 +1,110 @@
+"""Throughput of the rule engine on one core, against a naive fuzzy baseline and at 10x the brand list.
+
+Usage: ``python bench/match.py [--listings PATH] [--n 5000]``. Prints numbers; never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rapidfuzz import fuzz  # noqa: E402
+
+import rules  # noqa: E402
+from rules.loader import load_sets  # noqa: E402
+from rules.watchlist import HEADER  # noqa: E402
+
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+_SYLLABLES = "ba be bi bo bu ca co cu da de di do ga go ha ho ka ki ko la le li lo ma mi mo na ne no pa pe po ra ri ro"
+
+
+def _name(rng: random.Random, parts: int) -> str:
+    syllables = _SYLLABLES.split()
+    return "".join(rng.choice(syllables) for _ in range(parts)).capitalize()
+
+
+def _phone(rng: random.Random) -> str:
+    return f"{rng.choice(['090', '091', '093', '094', '096', '097', '098'])}{rng.randrange(10**6, 10**7)}"
+
+
+def _watchlist(path: Path, size: int, rng: random.Random) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(size):
+            writer.writerow(["GEN", f"GEN-{i:05d}", rng.choice(["shopee", "lazada", "web"]), str(10**9 + i),
+                             f"Shop {_name(rng, 3)} {_name(rng, 2)}", _phone(rng),
+                             str(rng.randrange(10**9, 10**10)), f"{_name(rng, 3).lower()}{i}.vn", "bench", "bench"])
+
+
+def _brands(path: Path, count: int, rng: random.Random) -> None:
+    lines = ["set: generated_brands", "brands:"]
+    for i in range(count):
+        name = f"{_name(rng, 3)}{i}"
+        aliases = ", ".join(f"{_name(rng, 2)}{_name(rng, 2).lower()}{i}" for _ in range(2))
+        lines.append(f"  - {{name: {name}, group: gen, premium: true, aliases: [{aliases}], "
+                     f"misspellings: [{name}x], floors: {{default: 1000000}}}}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _rate(func: Callable[[dict], object], listings: list[dict]) -> float:
+    start = time.perf_counter()
+    for listing in listings:
+        func(listing)
+    return len(listings) / (time.perf_counter() - start)
+
+
+def _baseline(aliases: list[str]) -> Callable[[dict], object]:
+    def naive(listing: dict) -> list[str]:
+        text = f"{listing.get('title') or ''} {listing.get('description') or ''}".lower()
+        return [alias for alias in aliases if fuzz.partial_ratio(alias, text) >= 90]
+
+    return naive
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--listings", type=Path, default=FIXTURES / "listings_labeled.jsonl")
+    parser.add_argument("--n", type=int, default=5000, help="listings to time (the corpus is cycled)")
+    args = parser.parse_args()
+    rng = random.Random(7)
+    corpus = [json.loads(line) for line in args.listings.read_text(encoding="utf-8").splitlines()]
+    for listing in corpus:
+        listing.pop("label", None)
+    listings = [corpus[i % len(corpus)] for i in range(args.n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        watch = Path(tmp) / "watch.csv"
+        _watchlist(watch, 10_000, rng)
+        engine = rules.load(watchlists=[watch])
+        engine.assess(listings[0])
+        rate = _rate(engine.assess, listings)
+        book = load_sets()
+        aliases = sorted({a.lower() for b in book.brands for a in (*b.aliases, *b.strict)})
+        sample = listings[:300]
+        base = _rate(_baseline(aliases), sample)
+        gen_dir = Path(tmp) / "gen"
+        gen_dir.mkdir()
+        _brands(gen_dir / "brands.yaml", 9 * len(book.brands), rng)
+        big = rules.load(extra_dirs=[gen_dir], watchlists=[watch])
+        big.assess(listings[0])
+        big_rate = _rate(big.assess, listings)
+    print(f"rule sets: {len(book.rules)} rules, {len(book.brands)} brands ({len(aliases)} aliases); watchlist 10000")
+    print(f"engine:            {rate:10.0f} listings/s ({args.n} listings, one core)")
+    print(f"naive baseline:    {base:10.0f} listings/s (partial_ratio of every alias, {len(sample)} listings)")
+    print(f"speed-up:          {rate / base:10.1f}x")
+    print(f"engine, 10x brands:{big_rate:10.0f} listings/s ({10 * len(book.brands)} brands)")
+    print(f"slow-down at 10x:  {rate / big_rate:10.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""``qltt rules``: match listings against the rule sets, explain one listing, validate rule files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+WatchlistOption = Annotated[
+    list[Path] | None, typer.Option("--watchlist", exists=True, help="Thêm danh sách theo dõi (CSV).")
+]
+RulesOption = Annotated[
+    list[Path] | None, typer.Option("--rules", exists=True, help="Thêm thư mục/tệp bộ quy tắc YAML.")
+]
+
+rules_app = typer.Typer(help="Bộ quy tắc phát hiện vi phạm: đối chiếu, giải thích, kiểm tra.", no_args_is_help=True)
+
+
+@rules_app.command("match")
+def match(
+    input_path: Annotated[
+        Path, typer.Option("--input", exists=True, dir_okay=False, help="Tệp JSON Lines các tin đăng.")
+    ],
+    output: Annotated[Path, typer.Option("--output", help="Tệp JSON Lines kết quả (một dòng mỗi tin).")],
+    watchlist: WatchlistOption = None,
+    rules_dir: RulesOption = None,
+) -> None:
+    """Đối chiếu từng tin đăng với bộ quy tắc và ghi kết quả."""
+    import rules
+
+    engine = rules.load(extra_dirs=rules_dir or (), watchlists=watchlist or ())
+    count = flagged = 0
+    with input_path.open(encoding="utf-8") as source, output.open("w", encoding="utf-8") as sink:
+        for number, line in enumerate(source, 1):
+            if not line.strip():
+                continue
+            try:
+                listing = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise typer.BadParameter(f"dòng {number} không phải JSON hợp lệ: {exc}") from exc
+            result = {"_id": listing.get("_id"), **engine.assess(listing).to_dict()}
+            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+            count += 1
+            flagged += result["flag"]
+    typer.echo(f"Đã xử lý {count} tin đăng, {flagged} tin có dấu hiệu vi phạm → {output}")
+
+
+@rules_app.command("explain")
+def explain(
+    title: Annotated[str, typer.Argument(help="Tiêu đề tin đăng.")],
+    description: Annotated[str, typer.Option("--description", help="Mô tả.")] = "",
+    price: Annotated[int | None, typer.Option("--price", help="Giá (VND).")] = None,
+    seller: Annotated[str, typer.Option("--seller", help="Tên người bán.")] = "",
+    watchlist: WatchlistOption = None,
+) -> None:
+    """Giải thích bằng tiếng Việt vì sao một tin đăng bị (hoặc không bị) gắn cờ."""
+    import rules
+    from rules.explain import explain as render
+
+    engine = rules.load(watchlists=watchlist or ())
+    listing = {"title": title, "description": description, "price": price, "seller": {"name": seller}}
+    typer.echo(render(engine.assess(listing)))
+
+
+@rules_app.command("check")
+def check(
+    rules_dir: RulesOption = None,
+    watchlist: WatchlistOption = None,
+) -> None:
+    """Kiểm tra mọi bộ quy tắc và danh sách theo dõi (id trùng, mẫu, căn cứ pháp lý)."""
+    from rules.check import check_all
+
+    errors = check_all(rules_dir or (), watchlist or ())
+    for error in errors:
+        typer.echo(f"LỖI {error}", err=True)
+    if errors:
+        raise typer.Exit(code=1)
+    typer.echo("Bộ quy tắc và danh sách theo dõi hợp lệ.")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``qltt rules`` to the main app."""
+    app.add_typer(rules_app, name="rules")

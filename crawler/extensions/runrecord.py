@@ -1,0 +1,138 @@
+"""Every crawl is a ``runs`` record: arguments, trigger, start/end, status, counts, errors, stats, health.
+
+A crawl run as a resumable job (``JOBDIR``, ``qltt crawl --job NAME``) records the job's name; when
+it starts, an earlier run of the same job still marked ``running`` was killed without closing
+(SIGKILL, power loss) and is marked ``interrupted``, and the new run links to the runs it resumes
+(``resumed_from``; the old ones get ``resumed_by``). When the database is away at the end, the
+final update goes to the spool and is replayed with the listings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+import storage
+from crawler.exceptions import StorageError
+from crawler.extensions.health import Thresholds, assess, previous_counts
+from crawler.signals import page_failed
+from pipelines.store import database, spool
+from storage.spool import Spool
+from storage.values import utcnow
+
+__all__ = ["RunRecorder"]
+
+logger = logging.getLogger(__name__)
+
+# Scrapy's finish reasons mapped to the run statuses qltt shows.
+STATUS = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
+
+
+class RunRecorder:
+    """Reads ``QLTT_RUN_TRIGGER`` (adhoc | schedule | tip | demo), ``QLTT_RUN_ID`` (a run made by the
+    caller), ``JOBDIR`` (its folder name is the job) and the ``QLTT_HEALTH_*`` thresholds."""
+
+    def __init__(self, crawler: Crawler, runs: storage.RunRepo, spool: Spool | None = None) -> None:
+        self.crawler = crawler
+        self.runs = runs
+        self.spool = spool
+        self.run_id: str | None = crawler.settings.get("QLTT_RUN_ID") or None
+        self.trigger = crawler.settings.get("QLTT_RUN_TRIGGER", "adhoc")
+        jobdir = crawler.settings.get("JOBDIR")
+        self.job: str | None = Path(jobdir).name if jobdir else None
+        self.resumed_from: list[str] = []
+        self.unwritten_errors: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        extension = cls(crawler, storage.RunRepo(database(crawler)), spool(crawler))
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.failed, signal=page_failed)
+        crawler.signals.connect(extension.spider_error, signal=signals.spider_error)
+        return extension
+
+    def opened(self, spider: Spider) -> None:
+        arguments: dict[str, Any] = getattr(spider, "arguments", {})
+        if self.run_id is None:
+            self.run_id = self.runs.start(spider.name, arguments, trigger=self.trigger)
+        if self.job:
+            self.resumed_from = self._link_job()
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("qltt/run_id", self.run_id)
+        logger.info("run %s started: %s %s", self.run_id, spider.name, arguments)
+
+    def _link_job(self) -> list[str]:
+        """Mark runs of this job left ``running`` as interrupted; link this run to the unfinished ones."""
+        coll, now = self.runs.coll, utcnow()
+        unfinished = {"job": self.job, "_id": {"$ne": self.run_id}, "resumed_by": None,
+                      "status": {"$in": ["running", "interrupted"]}}
+        earlier = [r["_id"] for r in coll.find(unfinished, {"_id": 1}).sort("started_at", 1)]
+        coll.update_many({"_id": {"$in": earlier}, "status": "running"},
+                         {"$set": {"status": "interrupted", "finished_at": now, "killed": True}})
+        coll.update_many({"_id": {"$in": earlier}}, {"$set": {"resumed_by": self.run_id}})
+        coll.update_one({"_id": self.run_id}, {"$set": {"job": self.job, "pid": os.getpid(), "resumed_from": earlier,
+                                                         "resumed_by": None}})
+        if earlier:
+            logger.info("job %s: run %s resumes %s", self.job, self.run_id, earlier)
+        return earlier
+
+    def failed(self, url: str, reason: str, kind: str, status: int | None = None) -> None:
+        if not self.run_id:
+            return
+        error = {"url": url, "reason": reason, "kind": kind, "status": status, "at": utcnow()}
+        try:
+            self.runs.add_error(self.run_id, error)
+        except StorageError:
+            self.unwritten_errors.append(error)  # written with the run's final update
+
+    def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
+        self.failed(response.url, failure.getErrorMessage(), "spider", response.status)
+
+    def closed(self, spider: Spider, reason: str) -> None:
+        if not self.run_id:
+            return
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        health = self._health(spider, stats)
+        fields = {"status": STATUS.get(reason, "failed"), "finished_at": utcnow(), "stats": stats,
+                  "counts": _counts(stats), "health": health}
+        try:
+            self.runs.finish(self.run_id, fields["status"], stats, self.unwritten_errors, counts=fields["counts"])
+            self.runs.coll.update_one({"_id": self.run_id}, {"$set": {"health": health}})
+        except StorageError as exc:
+            if self.spool is None:
+                raise
+            logger.warning("run %s: database unavailable, final record spooled (%s)", self.run_id, exc)
+            self.spool.run_update(self.run_id, fields, self.unwritten_errors)
+        logger.info("run %s %s: %s; health %s", self.run_id, reason, fields["counts"], health)
+
+    def _health(self, spider: Spider, stats: dict[str, Any]) -> dict[str, Any]:
+        thresholds = Thresholds.from_settings(self.crawler.settings.get)
+        try:
+            earlier = self.runs.recent(limit=50, spider=spider.name)
+        except StorageError:
+            earlier = []
+        previous = previous_counts(earlier, getattr(spider, "arguments", {}), thresholds.history)
+        return assess(spider.name, stats, previous, thresholds, resumed=bool(self.resumed_from)).to_doc()
+
+
+def _counts(stats: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "listings": sum(stats.get(f"qltt/store/listing_{o}_count", 0) for o in ("created", "updated", "unchanged")),
+        "received": stats.get("qltt/store/listing_received_count", 0),
+        "spooled": stats.get("qltt/store/spooled_count", 0),
+        "created": stats.get("qltt/store/listing_created_count", 0),
+        "updated": stats.get("qltt/store/listing_updated_count", 0),
+        "unchanged": stats.get("qltt/store/listing_unchanged_count", 0),
+        "sellers": stats.get("qltt/store/seller_upserted_count", 0),
+        "flagged": stats.get("qltt/match/flagged_count", 0),
+        "flagged_new": stats.get("qltt/store/flagged_new_count", 0),
+        "pages": stats.get("response_received_count", 0),
+        "errors": sum(v for k, v in stats.items() if k.startswith("qltt/page/")),
+    }

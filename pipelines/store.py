@@ -1,0 +1,168 @@
+"""Idempotent upsert of listings and sellers; blocking PyMongo calls run off the reactor thread.
+
+When the database is unreachable or refuses a write, the item goes to the durable spool
+(``storage.spool``) instead of being lost, and the pipeline keeps spooling without waiting on the
+database again until ``QLTT_SPOOL_RETRY_S`` has passed; then it replays the spool and, if the
+database took it, writes directly again. At the end of the crawl whatever is spooled is replayed
+once more; what still cannot be written waits for the next ``qltt`` command or ``qltt spool replay``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+import storage
+from crawler.exceptions import StorageError
+from crawler.items import ListingRecord, SellerRecord
+from storage.spool import Spool, for_directory
+
+__all__ = ["StorePipeline", "database", "spool"]
+
+logger = logging.getLogger(__name__)
+
+
+def database(crawler: Crawler) -> Database:
+    """The crawl's database from its settings (one PyMongo client per process, cached by storage)."""
+    settings = crawler.settings
+    return storage.connect(
+        settings.get("QLTT_MONGO_URI") or None,
+        data_dir=settings.get("QLTT_DATA_DIR"),
+        db_name=settings.get("QLTT_DB_NAME"),
+    )
+
+
+def spool(crawler: Crawler) -> Spool:
+    """The crawl's spool, ``<QLTT_DATA_DIR>/spool`` (shared with the run recorder)."""
+    return for_directory(Path(crawler.settings.get("QLTT_DATA_DIR") or "var") / "spool")
+
+
+class StorePipeline:
+    """Reads ``QLTT_MONGO_URI``, ``QLTT_DATA_DIR``, ``QLTT_DB_NAME``, ``QLTT_PRICE_HISTORY_MAX``,
+    ``QLTT_SPOOL_RETRY_S`` and ``QLTT_HEALTH_REQUIRED_FIELDS`` (counted as ``empty_<field>`` stats)."""
+
+    def __init__(self, db: Database, price_history_max: int = 50, stats: StatsCollector | None = None,
+                 spool: Spool | None = None, retry_s: float = 30.0,
+                 required_fields: tuple[str, ...] = ()) -> None:
+        self.db = db
+        self.history_max = price_history_max
+        self.listings = storage.ListingRepo(db, price_history_max=price_history_max)
+        self.sellers = storage.SellerRepo(db)
+        self.stats = stats
+        self.spool = spool
+        self.retry_s = retry_s
+        self.required_fields = required_fields
+        self._failed_at: float | None = None  # monotonic time of the last failed write, None when healthy
+        self._spooled = False
+        self._replay_lock = threading.Lock()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
+        required = tuple(f.strip() for f in settings.get("QLTT_HEALTH_REQUIRED_FIELDS", "").split(",") if f.strip())
+        return cls(database(crawler), settings.getint("QLTT_PRICE_HISTORY_MAX"), crawler.stats, spool(crawler),
+                   settings.getfloat("QLTT_SPOOL_RETRY_S", 30.0), required)
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListingRecord):
+            self._check_fields(item.doc)
+        await asyncio.to_thread(self._store_or_spool, item)
+        return item
+
+    async def close_spider(self) -> None:
+        """Replay what this crawl spooled, now that no more items come."""
+        if self.spool is not None and self._spooled:
+            await asyncio.to_thread(self._replay)
+
+    def _store_or_spool(self, item: Any) -> None:
+        if self.spool is None:
+            self._store(item)
+            return
+        if self._failed_at is not None and not self._recovered():
+            self._to_spool(item, "database still unavailable")
+            return
+        try:
+            self._store(item)
+        except (StorageError, PyMongoError) as exc:
+            self._failed_at = time.monotonic()
+            self._to_spool(item, str(exc))
+
+    def _store(self, item: Any) -> None:
+        if isinstance(item, SellerRecord):
+            self.sellers.upsert(item.doc)
+            self._count("seller_upserted")
+        elif isinstance(item, ListingRecord):
+            if item.seller is not None:
+                self.sellers.upsert(item.seller)
+            outcome = self.listings.upsert(item.doc)
+            self._count(f"listing_{outcome.value}")
+            if outcome is storage.Outcome.CREATED and item.doc.get("flag"):
+                self._count("flagged_new")
+
+    def _to_spool(self, item: Any, reason: str) -> None:
+        """Keep the write on disk; an item neither stored nor spooled is logged and counted as lost."""
+        assert self.spool is not None
+        try:
+            if isinstance(item, ListingRecord):
+                self.spool.append("listing", doc=item.doc, seller=item.seller)
+            elif isinstance(item, SellerRecord):
+                self.spool.append("seller", doc=item.doc)
+            else:
+                return
+        except OSError as exc:
+            logger.error("item LOST, neither stored (%s) nor spooled (%s): %s", reason, exc, _item_id(item))
+            self._count("lost")
+            return
+        self._spooled = True
+        logger.warning("spooled %s: %s", _item_id(item), reason)
+        self._count("spooled")
+
+    def _recovered(self) -> bool:
+        """After ``retry_s``, replay the spool; True when the database took it (write directly again)."""
+        assert self._failed_at is not None
+        if time.monotonic() - self._failed_at < self.retry_s:
+            return False
+        with self._replay_lock:
+            if self._failed_at is None:
+                return True
+            stopped = self._replay()
+            self._failed_at = time.monotonic() if stopped else None
+            return not stopped
+
+    def _replay(self) -> bool:
+        """Close our segment and replay everything replayable; True when the database went away again."""
+        assert self.spool is not None
+        self.spool.rotate()
+        result = self.spool.replay(self.db, self.history_max)
+        if self.stats is not None:
+            self.stats.inc_value("qltt/spool/replayed_count", result.applied)
+            self.stats.inc_value("qltt/spool/rejected_count", result.rejected)
+            self.stats.set_value("qltt/spool/pending_count", result.pending)
+        if result.pending:
+            logger.warning("%d spooled writes wait for the database (qltt spool replay)", result.pending)
+        return result.stopped
+
+    def _check_fields(self, doc: dict[str, Any]) -> None:
+        """Count listings and their empty required fields: the sign of a parser that silently broke."""
+        self._count("listing_received")
+        for name in self.required_fields:
+            if doc.get(name) in (None, "", [], {}):
+                self._count(f"empty_{name}")
+
+    def _count(self, what: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"qltt/store/{what}_count")
+
+
+def _item_id(item: Any) -> str:
+    doc = getattr(item, "doc", None) or {}
+    return str(doc.get("_id", type(item).__name__))

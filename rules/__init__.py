@@ -1,0 +1,13 @@
+"""Rule engine: find counterfeit, banned, conditional, unknown-origin and falsely advertised goods.
+
+``rules.load()`` compiles the shipped rule sets (``rules/sets/*.yaml``) and watchlists once;
+``engine.assess(listing)`` returns an explained :class:`Assessment`. Never imports Scrapy.
+"""
+
+from __future__ import annotations
+
+from rules.engine import Engine, load
+from rules.model import CATEGORIES, Assessment, Finding, Span
+from rules.schema import RuleError
+
+__all__ = ["CATEGORIES", "Assessment", "Engine", "Finding", "RuleError", "Span", "load"]

@@ -1,0 +1,106 @@
+"""Compile a rule book once into one Aho-Corasick automaton over canonical text.
+
+Every phrase of every rule, brand alias, product-type word and context word becomes one key of a single
+automaton, so scanning a listing costs one pass per field whatever the number of rules; rules are then
+evaluated only for the phrases that actually occurred.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from rules.loader import RuleBook
+from rules.normalize import Normalized, fold, normalize_phrase
+from rules.schema import Brand, Rule
+
+__all__ = ["Compiled", "Hit", "compile_book", "scan"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One occurrence of a canonical phrase in a field: canonical offsets (without the padding spaces)."""
+
+    field: str
+    start: int
+    end: int
+
+
+@dataclass
+class Compiled:
+    """The automaton plus indexes from phrase to the rules, brands and product types that use it."""
+
+    automaton: ahocorasick.Automaton
+    rules: list[Rule]
+    triggers: dict[str, list[Rule]] = field(default_factory=dict)
+    aliases: dict[str, list[tuple[Brand, str]]] = field(default_factory=dict)
+    brands: dict[str, Brand] = field(default_factory=dict)
+    product_types: dict[str, str] = field(default_factory=dict)
+    lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fuzzy_index: dict[str, list[tuple[str, Brand]]] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, Rule] = field(default_factory=dict)
+
+
+def _swaps(alias: str) -> list[str]:
+    """``nike`` → ``nlke``; ``adidas`` → ``adldas``: the i/l swap sellers use, one position at a time."""
+    if len(alias) < 4 or " " in alias:
+        return []
+    swap = {"i": "l", "l": "i"}
+    return [alias[:i] + swap[ch] + alias[i + 1 :] for i, ch in enumerate(alias) if ch in swap]
+
+
+def _add_brand(compiled: Compiled, brand: Brand) -> None:
+    compiled.brands[fold(brand.name)] = brand
+    strict = {normalize_phrase(s) for s in brand.strict}
+    forms = [(normalize_phrase(a), "alias") for a in brand.aliases if normalize_phrase(a) not in strict]
+    forms += [(normalize_phrase(m), "misspelling") for m in brand.misspellings]
+    forms += [(s, "misspelling") for a, kind in list(forms) if kind == "alias" for s in _swaps(a)]
+    forms += [(key, "strict") for key in strict]
+    for form, kind in forms:
+        entries = compiled.aliases.setdefault(form, [])
+        if all(existing is not brand for existing, _ in entries):
+            entries.append((brand, kind))
+        if kind == "alias" and len(form) >= 6 and " " not in form:
+            compiled.fuzzy_index.setdefault(form[0], []).append((form, brand))
+
+
+def compile_book(book: RuleBook) -> Compiled:
+    """Build the automaton and indexes for ``book`` (called once per engine)."""
+    compiled = Compiled(automaton=ahocorasick.Automaton(), rules=list(book.rules), lexicon=dict(book.lexicon))
+    triggers: dict[str, list[Rule]] = defaultdict(list)
+    keys: set[str] = set()
+    compiled.order = {rule.id: i for i, rule in enumerate(book.rules)}
+    compiled.checks = {rule.check: rule for rule in book.rules if rule.check}
+    for rule in book.rules:
+        for phrase in rule.phrases:
+            triggers[phrase].append(rule)
+        keys.update(rule.phrases, rule.requires_any, rule.unless_any, rule.unless_near, rule.suppress_after)
+    compiled.triggers = dict(triggers)
+    for brand in book.brands:
+        _add_brand(compiled, brand)
+    keys.update(compiled.aliases)
+    for type_name, phrases in book.product_types.items():
+        for phrase in phrases:
+            compiled.product_types.setdefault(phrase, type_name)
+        keys.update(phrases)
+    for phrases in book.lexicon.values():
+        keys.update(phrases)
+    for key in keys:
+        compiled.automaton.add_word(f" {key} ", key)
+    compiled.automaton.make_automaton()
+    return compiled
+
+
+def scan(compiled: Compiled, fields: dict[str, Normalized]) -> dict[str, list[Hit]]:
+    """Every phrase occurrence in every field, keyed by canonical phrase."""
+    hits: dict[str, list[Hit]] = defaultdict(list)
+    for name, norm in fields.items():
+        if len(norm.text) < 3:
+            continue
+        for end, key in compiled.automaton.iter(norm.text):
+            start = end - len(key)  # ``end`` is the index of the trailing space
+            hits[key].append(Hit(name, start, end))
+    return hits

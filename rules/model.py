@@ -1,0 +1,88 @@
+"""Result types of the rule engine: spans, findings and a listing's assessment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span"]
+
+# Canonical order of categories in every output (labels and findings use it).
+CATEGORIES: tuple[str, ...] = (
+    "counterfeit",
+    "banned",
+    "conditional",
+    "origin",
+    "false_ad",
+    "price_anomaly",
+    "watchlist",
+    "website_compliance",
+)
+
+SEVERITY_SCORE: dict[str, int] = {"low": 30, "medium": 55, "high": 75, "critical": 90}
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a rule matched: the original text (for display) and its normalised form (what matched)."""
+
+    field: str
+    text: str
+    normalized: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "text": self.text,
+            "normalized": self.normalized,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that fired on a listing, with everything an inspector needs to judge it."""
+
+    rule_id: str
+    rule_set: str
+    category: str
+    severity: str
+    score: int
+    legal_basis: str
+    description: str
+    spans: tuple[Span, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "rule_set": self.rule_set,
+            "category": self.category,
+            "severity": self.severity,
+            "score": self.score,
+            "legal_basis": self.legal_basis,
+            "description": self.description,
+            "spans": [span.to_dict() for span in self.spans],
+        }
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The verdict on one listing: flag, categories in canonical order, canonical brand, risk and findings."""
+
+    flag: bool
+    categories: list[str] = field(default_factory=list)
+    brand: str | None = None
+    risk: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flag": self.flag,
+            "categories": list(self.categories),
+            "brand": self.brand,
+            "risk": self.risk,
+            "findings": [finding.to_dict() for finding in self.findings],
+        }

@@ -1,0 +1,75 @@
+"""Brand-based findings: bent brand spellings and prices no genuine product can have.
+
+A floor is set per brand and product type (a Rolex watch is never 2.500.000đ, a Casio F-91W can be).
+Under the floor the listing is counterfeit; when a *premium* brand is also presented as genuine (no
+admission, no bent spelling) it is a ``price_anomaly`` too — the case an inspector would otherwise miss.
+"""
+
+from __future__ import annotations
+
+from rules.brands import BrandMention
+from rules.compile import Compiled, Hit
+from rules.context import Context
+from rules.model import Finding, Span
+from rules.schema import Rule
+
+__all__ = ["brand_findings", "product_type"]
+
+
+def _finding(rule: Rule, spans: tuple[Span, ...], extra: str = "") -> Finding:
+    description = f"{rule.description} {extra}".strip()
+    return Finding(rule.id, rule.rule_set, rule.category, rule.severity, rule.score, rule.legal_basis,
+                   description, spans)
+
+
+def _vnd(amount: int) -> str:
+    return f"{amount:,}đ".replace(",", ".")
+
+
+def product_type(compiled: Compiled, ctx: Context) -> tuple[str, Hit] | None:
+    """The product type named first in the title (else description, else category)."""
+    best: tuple[int, int, int, str, Hit] | None = None
+    rank = {"title": 0, "category": 1, "description": 2}
+    for phrase in ctx.hits.keys() & compiled.product_types.keys():
+        for hit in ctx.hits[phrase]:
+            if hit.field in rank:
+                key = (rank[hit.field], hit.start, -len(phrase), compiled.product_types[phrase], hit)
+                best = key if best is None or key[:3] < best[:3] else best
+    return (best[3], best[4]) if best else None
+
+
+def _floor(mention: BrandMention, kind: str | None) -> int | None:
+    floors = mention.brand.floors
+    return floors.get(kind) if kind and kind in floors else floors.get("default")
+
+
+def brand_findings(compiled: Compiled, ctx: Context, admitted: bool) -> list[Finding]:
+    """Obfuscation, price-floor and price-anomaly findings for the listing's asserted brand."""
+    findings: list[Finding] = []
+    bent = [m for m in ctx.asserted if m.obfuscated and m.hit.field in ("title", "description")]
+    if bent and (rule := compiled.checks.get("brand_obfuscated")):
+        findings.append(_finding(rule, (ctx.span(bent[0].hit),), f"Nhãn hiệu: {bent[0].brand.name}."))
+    asserted = [m for m in ctx.asserted if m.hit.field in ("title", "description", "brand")]
+    if not asserted or ctx.price is None or ctx.official:
+        return findings
+    typed = product_type(compiled, ctx)
+    kind = typed[0] if typed else None
+    # Cheap unbranded accessories abound; only a claim of being genuine makes their price a lie.
+    if kind in compiled.lexicon.get("claim_required_types", ()) and not ctx.has(
+        compiled.lexicon.get("genuine_claims", ())
+    ):
+        return findings
+    for mention in asserted:
+        floor = _floor(mention, kind)
+        if floor is None or ctx.price >= floor:
+            continue
+        spans = (ctx.span(mention.hit),) + ((ctx.span(typed[1]),) if typed else ())
+        extra = (f"Nhãn hiệu {mention.brand.name}, loại {kind or 'chung'}: giá {_vnd(ctx.price)} dưới mức sàn "
+                 f"{_vnd(floor)}.")
+        if rule := compiled.checks.get("price_floor"):
+            findings.append(_finding(rule, spans, extra))
+        premium = mention.brand.premium and not admitted and not bent
+        if premium and (rule := compiled.checks.get("price_anomaly")):
+            findings.append(_finding(rule, spans, extra))
+        break
+    return findings

@@ -1,0 +1,87 @@
+"""Runs: one document per crawl (spider, arguments, trigger, times, status, Scrapy stats, errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+from pymongo import DESCENDING
+from pymongo.database import Database
+
+from storage.values import bson_safe, utcnow
+
+__all__ = ["TRIGGERS", "RunRepo"]
+
+TRIGGERS = ("schedule", "adhoc", "tip")
+ERRORS_KEPT = 200
+
+
+class RunRepo:
+    """The ``runs`` collection. Errors are capped at ``errors_kept``; ``error_count`` keeps the total."""
+
+    def __init__(self, db: Database, errors_kept: int = ERRORS_KEPT) -> None:
+        self.coll = db["runs"]
+        self.errors_kept = errors_kept
+
+    def start(self, spider: str, args: Mapping[str, Any], trigger: str = "adhoc") -> str:
+        """Record a crawl as running and return its id."""
+        if trigger not in TRIGGERS:
+            raise ValueError(f"trigger must be one of {TRIGGERS}: {trigger!r}")
+        run_id = str(ObjectId())  # sorts by creation time
+        self.coll.insert_one({
+            "_id": run_id,
+            "spider": spider,
+            "args": bson_safe(dict(args)),
+            "trigger": trigger,
+            "status": "running",
+            "started_at": utcnow(),
+            "finished_at": None,
+            "stats": {},
+            "counts": {},
+            "errors": [],
+            "error_count": 0,
+        })
+        return run_id
+
+    def finish(
+        self,
+        run_id: str,
+        status: str,
+        stats: Mapping[str, Any],
+        errors: list[dict[str, Any]] | None = None,
+        counts: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Close a run with its final status (e.g. finished, failed, cancelled) and Scrapy's stats."""
+        update: dict[str, Any] = {
+            "$set": {"status": status, "finished_at": utcnow(), "stats": bson_safe(dict(stats)),
+                     "counts": bson_safe(dict(counts or {}))},
+        }
+        if errors:
+            update["$push"] = {"errors": self._capped([self._error(e) for e in errors])}
+            update["$inc"] = {"error_count": len(errors)}
+        self._update(run_id, update)
+
+    def add_error(self, run_id: str, error: Mapping[str, Any]) -> None:
+        """Append one error (url, message, ...) to a running crawl."""
+        self._update(run_id, {"$push": {"errors": self._capped([self._error(error)])},
+                              "$inc": {"error_count": 1}})
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        return self.coll.find_one({"_id": run_id})
+
+    def recent(self, limit: int = 20, spider: str | None = None) -> list[dict[str, Any]]:
+        """The latest runs, newest first."""
+        query = {"spider": spider} if spider else {}
+        return list(self.coll.find(query).sort("started_at", DESCENDING).limit(limit))
+
+    def _update(self, run_id: str, update: dict[str, Any]) -> None:
+        if self.coll.update_one({"_id": run_id}, update).matched_count != 1:
+            raise KeyError(f"no run {run_id}")
+
+    def _capped(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"$each": entries, "$slice": -self.errors_kept}
+
+    @staticmethod
+    def _error(error: Mapping[str, Any]) -> dict[str, Any]:
+        return bson_safe({"at": utcnow(), **error})

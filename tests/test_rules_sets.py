@@ -1,0 +1,110 @@
+"""Each rule set's positives and hard negatives, on example texts written for these tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import rules
+
+
+@pytest.fixture(scope="module")
+def engine() -> rules.Engine:
+    return rules.load()
+
+
+def _listing(title: str, description: str = "", price: int | None = None, **seller: Any) -> dict[str, Any]:
+    return {"title": title, "description": description, "price": price,
+            "seller": {"id": "shopee:1", "name": "Cửa hàng thử", "official": False, **seller}}
+
+
+def _cats(engine: rules.Engine, *args: Any, **kwargs: Any) -> list[str]:
+    return engine.assess(_listing(*args, **kwargs)).categories
+
+
+POSITIVES = [
+    (("Ví nam Prada da bò", "Hàng super fake giống 99%, có hộp", 390000), "counterfeit"),
+    (("Giày thể thao Adldas chạy bộ", "Đế êm, form chuẩn", 250000), "counterfeit"),  # misspelt brand
+    (("Túi C.h.a.n.e.l mini", "Da mềm, khóa vàng", 600000), "counterfeit"),  # separators
+    (("Kính Ray-Ban Wayfarer", "bản like auth, kèm hộp", 150000), "counterfeit"),
+    (("Đồng hồ Omega Seamaster chính hãng", "Fullbox, bảo hành 5 năm", 3000000), "price_anomaly"),
+    (("Máy pod Relx 6000 hơi vị dâu", "Giao kín đáo", 200000), "banned"),
+    (("Dao bấm lò xo bật tự động lưỡi 10cm", "Thép cứng", 300000), "banned"),
+    (("Vòng tay ngà voi tự nhiên", "", 2000000), "banned"),
+    (("Kháng sinh amoxicillin 500mg hộp 100 viên", "Không cần đơn, ship nhanh", 120000), "conditional"),
+    (("Rượu ngâm chuối hột nhà nấu can 5 lít", "40 độ, giao tận nơi", 300000), "conditional"),
+    (("Sữa bột nội địa Nhật lon 800g", "Hàng xách tay không hóa đơn", 500000), "origin"),
+    (("Kem dưỡng trắng da", "Đặc trị nám tàn nhang dứt điểm sau 7 ngày", 200000), "false_ad"),
+    (("Viên uống xương khớp Khang Cốt", "Viên uống hỗ trợ điều trị thoái hóa khớp", 300000), "false_ad"),
+]
+
+
+@pytest.mark.parametrize(("args", "category"), POSITIVES)
+def test_positive(engine: rules.Engine, args: tuple[str, str, int], category: str) -> None:
+    assert category in _cats(engine, *args)
+
+
+NEGATIVES = [
+    ("Ốp lưng silicon cho iPhone 16 Pro", "Tương thích MagSafe", 59000),  # compatible accessory
+    ("Dây đeo thay thế Apple Watch 45mm", "Dây vải dù", 89000),
+    ("Sạc nhanh 20W tương thích Samsung Galaxy", "Không phải hàng chính hãng Samsung", 99000),
+    ("Kem chống nắng Anessa 60ml", "Cam kết chính hãng, không bán hàng fake, phát hiện fake đền gấp 10", 450000),
+    ("Serum Laneige 50ml", "Hàng chính hãng. Cách phân biệt hàng thật hàng giả: hàng fake thường có tem mờ", 650000),
+    ("Áo thun local brand tự thiết kế", "Inbox shop rep tin nhắn liền trong 5 phút", 199000),
+    ("Đồng hồ Casio F-91W chính hãng", "Bảo hành 1 năm", 390000),  # cheap but genuine
+    ("Súng nước đồ chơi cho bé", "Nhựa an toàn", 65000),
+    ("Pháo giấy bắn tay trang trí đám cưới", "Không dùng thuốc nổ", 30000),
+    ("Viên uống dầu cá Omega-3 1000mg", "Hỗ trợ tim mạch. Thực phẩm này không phải là thuốc, "
+     "không có tác dụng thay thế thuốc chữa bệnh.", 350000),
+    ("Rượu vang Pháp Bordeaux 750ml", "Có tem nhập khẩu. Giấy phép bán lẻ sản phẩm rượu số 12/GP-SCT. "
+     "Không bán rượu cho người dưới 18 tuổi.", 450000),
+    ("Galaxy S24 trade-in", "Chương trình đổi mới máy cũ lấy máy mới", 20000000),  # "đổi mới" is not "đồi mồi"
+]
+
+
+@pytest.mark.parametrize("args", NEGATIVES)
+def test_hard_negative(engine: rules.Engine, args: tuple[str, str, int]) -> None:
+    assert _cats(engine, *args) == []
+
+
+def test_official_store_at_normal_price_is_clean(engine: rules.Engine) -> None:
+    result = engine.assess(_listing("Nước hoa Dior Sauvage EDT 100ml", "Hàng chính hãng", 3100000, official=True))
+    assert not result.flag and result.brand == "Dior"
+
+
+def test_supplement_cure_claim_is_conditional_and_false_ad(engine: rules.Engine) -> None:
+    cats = _cats(engine, "Trà thảo mộc Thanh Can", "Trà uống trị dứt điểm gan nhiễm mỡ, không cần dùng thuốc", 250000)
+    assert cats == ["conditional", "false_ad"]
+
+
+def test_assessment_shape(engine: rules.Engine) -> None:
+    result = engine.assess({"title": "Giày N1ke rep 1:1", "price": 500000}).to_dict()
+    assert set(result) == {"flag", "categories", "brand", "risk", "findings"}
+    assert result["brand"] == "Nike" and result["flag"] and 0 < result["risk"] <= 100
+    finding = result["findings"][0]
+    assert set(finding) == {"rule_id", "rule_set", "category", "severity", "score", "legal_basis", "description",
+                            "spans"}
+    assert {"field", "text", "normalized", "start", "end"} == set(finding["spans"][0])
+
+
+def test_missing_keys_are_tolerated(engine: rules.Engine) -> None:
+    assert engine.assess({}).flag is False
+    assert engine.assess({"title": None, "seller": None, "price": "abc"}).categories == []
+
+
+def test_website_compliance(engine: rules.Engine) -> None:
+    facts = {"moit_badge": "absent", "owner_name": None, "missing": ["tên chủ sở hữu", "mã số thuế"]}
+    listing = _listing("Nồi chiên không dầu 5L", "", 990000, website=facts)
+    findings = [f for f in engine.match(listing) if f.category == "website_compliance"]
+    assert len(findings) == 1
+    assert findings[0].legal_basis == "NĐ 52/2013/NĐ-CP, sửa đổi bởi NĐ 85/2021/NĐ-CP"
+    assert "tên chủ sở hữu" in findings[0].description and "mã số thuế" in findings[0].description
+    linked = {"moit_badge": "linked", "missing": []}
+    assert not [f for f in engine.match(_listing("Nồi", "", 1, website=linked)) if f.category == "website_compliance"]
+
+
+def test_risk_lower_for_official_store(engine: rules.Engine) -> None:
+    plain = engine.assess(_listing("Túi Gucci siêu cấp", "", 900000)).risk
+    official = engine.assess(_listing("Túi Gucci siêu cấp", "", 900000, official=True)).risk
+    assert official < plain

@@ -1,0 +1,62 @@
+"""Watchlist matching: shop id, domain, phone in any format, tax code, name variants, and near misses."""
+
+from __future__ import annotations
+
+import pytest
+
+import rules
+from rules.watchlist import HEADER
+
+ROWS = [
+    ["T", "W-1", "shopee", "555001", "Tiệm Đồng Hồ Quang Vinh", "0912345678", "0312345678", "", "giả", "QĐ 1"],
+    ["T", "W-2", "web", "", "Vape Khói Trắng", "", "", "khoitrang-pod.vn", "cấm", "QĐ 2"],
+    ["T", "W-3", "facebook", "1000777", "Mỹ Phẩm Hằng Nga Auth", "", "", "", "giả", "QĐ 3"],
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> rules.Engine:
+    path = tmp_path_factory.mktemp("wl") / "list.csv"
+    lines = [",".join(HEADER)] + [",".join(row) for row in ROWS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return rules.load(watchlists=[path])
+
+
+def _hits(engine: rules.Engine, **kwargs: object) -> list[str]:
+    listing = {"title": "Sản phẩm", "description": kwargs.pop("description", ""), "price": 100000,
+               "seller": {"id": "x:0", "name": "Người bán", **kwargs}}
+    return [f.description for f in engine.match(listing) if f.category == "watchlist"]
+
+
+def test_exact_shop_id(engine: rules.Engine) -> None:
+    assert any("W-1" in d for d in _hits(engine, id="shopee:555001"))
+    assert not _hits(engine, id="lazada:555001")  # same id, other source
+
+
+def test_domain(engine: rules.Engine) -> None:
+    assert any("W-2" in d for d in _hits(engine, id="web:www.khoitrang-pod.vn"))
+
+
+@pytest.mark.parametrize("phone", ["0912 345 678", "+84 912 345 678", "0912.345.678", "84912345678"])
+def test_phone_any_format(engine: rules.Engine, phone: str) -> None:
+    assert any("W-1" in d for d in _hits(engine, phones=[phone]))
+
+
+def test_phone_in_text(engine: rules.Engine) -> None:
+    assert any("W-1" in d for d in _hits(engine, description="Zalo 0912-345-678 để đặt hàng"))
+
+
+def test_tax_code_in_footer(engine: rules.Engine) -> None:
+    assert any("W-1" in d for d in _hits(engine, description="Công ty TNHH ABC – MST: 0312345678"))
+
+
+@pytest.mark.parametrize(
+    "name", ["Tiem Dong Ho Quang Vinh", "TiệmĐồngHồ.QuangVinh", "Tiệm Đồng Hồ Quang Vinh Official"]
+)
+def test_name_variants(engine: rules.Engine, name: str) -> None:
+    assert any("W-1" in d for d in _hits(engine, name=name))
+
+
+@pytest.mark.parametrize("name", ["Tiệm Bánh Hằng Nga", "Đồng Hồ Giá Sỉ", "Quang Vinh Điện Máy Xanh Lá Cây"])
+def test_generic_or_personal_name_is_not_a_match(engine: rules.Engine, name: str) -> None:
+    assert not _hits(engine, name=name)

@@ -13,7 +13,7 @@ from storage.values import bson_safe, utcnow
 
 __all__ = ["TRIGGERS", "RunRepo"]
 
-TRIGGERS = ("schedule", "adhoc", "tip")
+TRIGGERS = ("schedule", "adhoc", "tip", "demo", "worker")
 ERRORS_KEPT = 200
 
 

@@ -22,6 +22,16 @@ INDEXES: dict[str, list[IndexModel]] = {
     "sellers": [
         IndexModel([("source", ASCENDING)]),
     ],
+    "reviews": [
+        IndexModel([("listing_id", ASCENDING), ("at", ASCENDING)]),
+        IndexModel([("at", DESCENDING)]),
+    ],
+    "sessions": [
+        IndexModel([("expires_at", ASCENDING)]),
+    ],
+    "tips": [
+        IndexModel([("received_at", DESCENDING)]),
+    ],
     "runs": [
         IndexModel([("started_at", DESCENDING)]),
         IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)]),

@@ -10,20 +10,9 @@ from pymongo.database import Database
 
 from crawler import config
 from crawler.cli.common import database, run_spiders, table
+from crawler.console.format import CATEGORY_LABELS
 
 __all__ = ["register", "summary"]
-
-CATEGORY_VI = {
-    "counterfeit": "Hàng giả / nhái",
-    "banned": "Hàng cấm",
-    "conditional": "Kinh doanh có điều kiện",
-    "origin": "Không rõ nguồn gốc",
-    "false_ad": "Quảng cáo sai sự thật",
-    "price_anomaly": "Giá bất thường",
-    "watchlist": "Người bán trong danh sách theo dõi",
-    "website_compliance": "Website thiếu thông tin bắt buộc",
-}
-
 
 def summary(db: Database, where: str) -> str:
     """The Vietnamese summary of what is stored: totals, flagged by category and by source."""
@@ -44,7 +33,7 @@ def summary(db: Database, where: str) -> str:
         "",
         table(["Nguồn", "Tin đăng", "Gắn cờ"], [(s, n, flagged_by_source[s]) for s, n in sorted(by_source.items())]),
         "",
-        table(["Loại vi phạm", "Số tin"], [(CATEGORY_VI.get(c, c), n) for c, n in by_category.most_common()]),
+        table(["Loại vi phạm", "Số tin"], [(CATEGORY_LABELS.get(c, c), n) for c, n in by_category.most_common()]),
         "",
         f"Dữ liệu lưu tại: {where}",
         "Xem tin bị gắn cờ: qltt listings --flagged",

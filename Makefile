@@ -38,6 +38,8 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/store.py
+	$(BIN)/python bench/crawl.py
 
 clean:
 	rm -rf $(VENV) var tests/artifacts .pytest_cache

@@ -4,6 +4,7 @@
     ├── ConfigError            a setting or file is invalid (names the setting / file)
     ├── PageError              a response cannot become items
     │   ├── NotAListingPage    the page is of another kind (a category page, a 404 page)
+    │   │   └── ListingRemoved the listing's own page says it was removed ("sản phẩm không tồn tại")
     │   └── BlockedPage        the source answered with a block page, captcha or login wall
     ├── StorageError           the database cannot be reached or refused a write
     └── UnsafeURLError         a user-supplied URL points at a private, loopback or reserved address
@@ -14,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "BlockedPage",
     "ConfigError",
+    "ListingRemoved",
     "NotAListingPage",
     "PageError",
     "QlttError",
@@ -36,6 +38,10 @@ class PageError(QlttError):
 
 class NotAListingPage(PageError):
     """The response is not the kind of page the parser expects."""
+
+
+class ListingRemoved(NotAListingPage):
+    """The listing's own page says the offer was removed or is no longer shown."""
 
 
 class BlockedPage(PageError):

@@ -7,8 +7,12 @@ is one SQLite table in ``JOBDIR/frontier.sqlite`` (WAL; every change is committe
 killed process): one row per request fingerprint, *pending*, *active* (handed to the downloader)
 or *done*. A request becomes done only when its response's items have all been through the item
 pipelines (stored or spooled) and the requests it led to are in the frontier (``FrontierTracker``).
-On resume, active rows go back to pending (they were in flight when the crawl died) and done ones
-are never fetched again; the spider's start requests meet their own rows and are dropped.
+A response is kept on its row as it arrives (``FrontierResponses``, a downloader middleware) until
+the row is done. On resume, active rows go back to pending (they were in flight when the crawl
+died): one whose response had arrived is answered from the row, not fetched again; done rows are
+never fetched again, and the spider's start requests meet their own rows and are dropped. A request
+that failed (network error after retries) stays active, so a resumed job gives it another chance.
+A redirect is a new request: the one that led to it is done with it (``qltt_redirected_from``).
 
 A job that finishes (finish reason ``finished``) empties its frontier, so running the same job
 again crawls afresh. ``JOBDIR/frontier.lock`` keeps two processes off one job.
@@ -16,6 +20,7 @@ again crawls afresh. ``JOBDIR/frontier.lock`` keeps two processes off one job.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import pickle
@@ -29,20 +34,24 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 
 from crawler.exceptions import ConfigError
 
-__all__ = ["FP_KEY", "Frontier", "FrontierScheduler", "FrontierTracker"]
+__all__ = ["CHAIN_KEY", "FP_KEY", "Frontier", "FrontierResponses", "FrontierScheduler", "FrontierTracker"]
 
 logger = logging.getLogger(__name__)
 
 FP_KEY = "qltt_fingerprint"
+CHAIN_KEY = "qltt_redirected_from"  # fingerprints of the requests a redirect replaced
+KEPT_KEY = "qltt_kept_response"  # a resumed request's response, kept before the last process died
+FROM_FRONTIER = "frontier"  # flag of a response answered from the frontier
 PENDING, ACTIVE, DONE = 0, 1, 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, fp TEXT UNIQUE NOT NULL, url TEXT NOT NULL,
-    priority INTEGER NOT NULL, state INTEGER NOT NULL, data BLOB NOT NULL);
+    priority INTEGER NOT NULL, state INTEGER NOT NULL, data BLOB NOT NULL, response BLOB);
 CREATE INDEX IF NOT EXISTS requests_next ON requests (state, priority DESC, id);
 """
 _frontiers: WeakKeyDictionary[Crawler, Frontier] = WeakKeyDictionary()
@@ -68,24 +77,29 @@ class Frontier:
         inserted = self.db.execute(
             "INSERT OR IGNORE INTO requests (fp, url, priority, state, data) VALUES (?, ?, ?, ?, ?)",
             (fp, url, priority, PENDING, data)).rowcount
-        if not inserted and force:
-            inserted = self.db.execute("UPDATE requests SET state=?, data=?, priority=? WHERE fp=? AND state!=?",
-                                       (PENDING, data, priority, fp, PENDING)).rowcount
+        if not inserted and force:  # a retry: the response kept for the failed attempt is not its answer
+            inserted = self.db.execute(
+                "UPDATE requests SET state=?, data=?, priority=?, response=NULL WHERE fp=? AND state!=?",
+                (PENDING, data, priority, fp, PENDING)).rowcount
         self._pending += inserted
         return bool(inserted)
 
-    def pop(self) -> tuple[str, bytes] | None:
-        """The next pending request (highest priority, oldest first), now marked active."""
-        row = self.db.execute("SELECT id, fp, data FROM requests WHERE state=? ORDER BY priority DESC, id LIMIT 1",
-                              (PENDING,)).fetchone()
+    def pop(self) -> tuple[str, bytes, bytes | None] | None:
+        """The next pending request (highest priority, oldest first), now marked active, with its kept response."""
+        row = self.db.execute(
+            "SELECT id, fp, data, response FROM requests WHERE state=? ORDER BY priority DESC, id LIMIT 1",
+            (PENDING,)).fetchone()
         if row is None:
             return None
         self.db.execute("UPDATE requests SET state=? WHERE id=?", (ACTIVE, row[0]))
         self._pending -= 1
-        return row[1], row[2]
+        return row[1], row[2], row[3]
 
-    def done(self, fp: str) -> None:
-        self.db.execute("UPDATE requests SET state=? WHERE fp=?", (DONE, fp))
+    def keep_response(self, fp: str, response: bytes) -> None:
+        self.db.execute("UPDATE requests SET response=? WHERE fp=? AND state=?", (response, fp, ACTIVE))
+
+    def done(self, *fps: str) -> None:
+        self.db.executemany("UPDATE requests SET state=?, response=NULL WHERE fp=?", [(DONE, fp) for fp in fps])
 
     def __len__(self) -> int:
         return self._pending
@@ -151,10 +165,13 @@ class FrontierScheduler:
     def enqueue_request(self, request: Request) -> bool:
         assert self.frontier is not None and self.crawler.request_fingerprinter is not None
         fp = self.crawler.request_fingerprinter.fingerprint(request).hex()
+        if (prior := request.meta.get(FP_KEY)) and prior != fp:  # a redirect keeps the meta it replaces
+            request.meta[CHAIN_KEY] = [*request.meta.get(CHAIN_KEY, ()), prior]
         request.meta[FP_KEY] = fp
         data = pickle.dumps(request.to_dict(spider=self.spider), protocol=pickle.HIGHEST_PROTOCOL)
         added = self.frontier.add(fp, request.url, request.priority, data, force=request.dont_filter)
         if not added:
+            self.frontier.done(*request.meta.get(CHAIN_KEY, ()))  # redirected to a page already known
             self._stat("dropped")
         return added
 
@@ -163,9 +180,11 @@ class FrontierScheduler:
         popped = self.frontier.pop()
         if popped is None:
             return None
-        fp, data = popped
+        fp, data, response = popped
         request = request_from_dict(pickle.loads(data), spider=self.spider)
         request.meta[FP_KEY] = fp
+        if response is not None:
+            request.meta[KEPT_KEY] = response
         return request
 
     def _stat(self, what: str, count: int = 1) -> None:
@@ -173,9 +192,42 @@ class FrontierScheduler:
             self.crawler.stats.inc_value(f"qltt/frontier/{what}_count", count)
 
 
+class FrontierResponses:
+    """Downloader middleware (keep it next to the downloader, e.g. order 990): keeps each response of a job's
+    request on its frontier row, and answers a resumed request from the row instead of fetching it again.
+    Inert without a frontier. Stats: ``qltt/frontier/response_replayed_count``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierResponses:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> Response | None:
+        kept = request.meta.pop(KEPT_KEY, None)
+        if kept is None or _frontiers.get(self.crawler) is None:
+            return None
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("qltt/frontier/response_replayed_count")
+        fields = pickle.loads(kept)
+        cls = load_object(fields.pop("cls"))
+        return cls(request=request, flags=[*fields.pop("flags"), FROM_FRONTIER], **fields)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        frontier = _frontiers.get(self.crawler)
+        fp = request.meta.get(FP_KEY)
+        if frontier is not None and fp is not None and FROM_FRONTIER not in response.flags:
+            fields = {"cls": f"{type(response).__module__}.{type(response).__qualname__}", "url": response.url,
+                      "status": response.status, "headers": {k: list(v) for k, v in response.headers.items()},
+                      "body": response.body, "flags": list(response.flags), "protocol": response.protocol}
+            frontier.keep_response(fp, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
+        return response
+
+
 @dataclass
 class _Page:
-    fp: str
+    fps: tuple[str, ...]  # the request's fingerprint and those of the requests redirected to it
     response: Response
     outstanding: int = 0
     exhausted: bool = False
@@ -225,7 +277,7 @@ class FrontierTracker(BaseSpiderMiddleware):
         fp = response.meta.get(FP_KEY) if response.request is not None else None
         if fp is None:
             return None
-        return self.pages.setdefault(id(response), _Page(fp, response))
+        return self.pages.setdefault(id(response), _Page((fp, *response.meta.get(CHAIN_KEY, ())), response))
 
     def _exhausted(self, response: Response | None) -> None:
         if page := self._page(response):
@@ -244,11 +296,10 @@ class FrontierTracker(BaseSpiderMiddleware):
         page.outstanding -= finished
         if page.exhausted and page.outstanding <= 0:
             self.pages.pop(id(page.response), None)
-            from twisted.internet import reactor  # the running one; importing it earlier would install one
-
             # request_scheduled fires just before the child is queued: mark the parent done after that.
-            reactor.callLater(0, self._mark_done, page.fp)
+            # (The reactor is asyncio's: TWISTED_REACTOR in crawler/settings.py.)
+            asyncio.get_running_loop().call_soon(self._mark_done, page.fps)
 
-    def _mark_done(self, fp: str) -> None:
+    def _mark_done(self, fps: tuple[str, ...]) -> None:
         if frontier := _frontiers.get(self.crawler):
-            frontier.done(fp)
+            frontier.done(*fps)

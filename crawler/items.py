@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Capture", "ListingItem", "ListingRecord", "SellerItem", "SellerRecord"]
+__all__ = [
+    "Capture",
+    "GoneItem",
+    "GoneRecord",
+    "ListingItem",
+    "ListingRecord",
+    "SellerItem",
+    "SellerRecord",
+    "ShopCrawledItem",
+    "ShopCrawledRecord",
+]
 
 KINDS = ("marketplace", "website", "social")
 
@@ -88,6 +98,33 @@ class ListingItem:
 
 
 @dataclass
+class GoneItem:
+    """A listing its source no longer offers: its page answered 404/410 or said it was removed.
+
+    Identified like the ``ListingItem`` it was (``source``, ``shop_id``, ``item_id``); storage marks the
+    stored listing ``gone`` and keeps it, since a removed offer is still evidence of what was sold.
+    """
+
+    source: str
+    item_id: str
+    url: str
+    reason: str
+    shop_id: str | None = None
+
+
+@dataclass
+class ShopCrawledItem:
+    """Every listing a shop (or website) offers was just seen, by a crawl of it that began at ``since``.
+
+    Its stored listings not seen since then are no longer offered there: storage marks them ``missing``.
+    """
+
+    source: str
+    shop_id: str
+    since: datetime
+
+
+@dataclass
 class ListingRecord:
     """A normalised listing on its way to storage: the ``listings`` document and its seller's document.
 
@@ -106,3 +143,21 @@ class SellerRecord:
     """A normalised ``sellers`` document from a shop page, a seller widget or a website's home page."""
 
     doc: dict[str, Any]
+
+
+@dataclass
+class GoneRecord:
+    """A normalised ``GoneItem``: the canonical id of the listing to mark gone, and why."""
+
+    listing_id: str
+    url: str
+    reason: str
+
+
+@dataclass
+class ShopCrawledRecord:
+    """A normalised ``ShopCrawledItem``: the seller whose unseen listings become ``missing``."""
+
+    source: str
+    seller_id: str
+    since: datetime

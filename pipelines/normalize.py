@@ -8,7 +8,16 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from crawler.clean import nfc, parse_vnd, province, to_e164
-from crawler.items import ListingItem, ListingRecord, SellerItem, SellerRecord
+from crawler.items import (
+    GoneItem,
+    GoneRecord,
+    ListingItem,
+    ListingRecord,
+    SellerItem,
+    SellerRecord,
+    ShopCrawledItem,
+    ShopCrawledRecord,
+)
 
 __all__ = ["NormalizePipeline", "listing_id", "seller_doc", "seller_id"]
 
@@ -26,7 +35,7 @@ def seller_id(source: str, shop_id: str) -> str:
     return f"{source}:{shop_id}"
 
 
-def listing_id(item: ListingItem) -> str:
+def listing_id(item: ListingItem | GoneItem) -> str:
     """``<source>:<shop>:<item>``; websites ``web:<domain><path>``; posts ``facebook:<group|page>:<post>``."""
     if item.source == "web":
         return f"web:{item.shop_id}{item.item_id if item.item_id.startswith('/') else '/' + item.item_id}"
@@ -85,17 +94,28 @@ def listing_doc(item: ListingItem) -> dict[str, Any]:
         "rating": item.rating,
         "location": province(item.location),
         "posted_at": item.posted_at,
-        "seller_id": seller_id(item.source, item.shop_id) if item.shop_id else None,
+        "seller_id": _listing_seller(item),
         "extra": extra,
     }
 
 
-class NormalizePipeline:
-    """Turns ListingItem / SellerItem into ListingRecord / SellerRecord; drops listings without a title."""
+def _listing_seller(item: ListingItem) -> str | None:
+    """The seller the listing names; a group post's seller is its author, not the group in its id."""
+    if item.seller is not None and item.seller.shop_id:
+        return seller_id(item.source, item.seller.shop_id)
+    return seller_id(item.source, item.shop_id) if item.shop_id else None
 
-    def process_item(self, item: Any) -> ListingRecord | SellerRecord:
+
+class NormalizePipeline:
+    """Turns each item into its record (``ListingItem`` → ``ListingRecord``, ...); drops listings without a title."""
+
+    def process_item(self, item: Any) -> ListingRecord | SellerRecord | GoneRecord | ShopCrawledRecord:
         if isinstance(item, SellerItem):
             return SellerRecord(seller_doc(item))
+        if isinstance(item, GoneItem):
+            return GoneRecord(listing_id(item), item.url, nfc(item.reason, limit=500) or "gone")
+        if isinstance(item, ShopCrawledItem):
+            return ShopCrawledRecord(item.source, seller_id(item.source, item.shop_id), item.since)
         if not isinstance(item, ListingItem):
             raise InvalidItem(f"unexpected item type {type(item).__name__}")
         doc = listing_doc(item)

@@ -5,6 +5,9 @@ When the database is unreachable or refuses a write, the item goes to the durabl
 database again until ``QLTT_SPOOL_RETRY_S`` has passed; then it replays the spool and, if the
 database took it, writes directly again. At the end of the crawl whatever is spooled is replayed
 once more; what still cannot be written waits for the next ``qltt`` command or ``qltt spool replay``.
+A ``GoneRecord`` marks its stored listing gone; it is not spooled (the next crawl notices the removal again).
+A ``ShopCrawledRecord`` marks the shop's stored listings this crawl did not see ``missing``, at the end of
+the crawl when every listing is written (and not at all after a crawl that had to spool).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import logging
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,8 @@ from scrapy.statscollectors import StatsCollector
 
 import storage
 from crawler.exceptions import StorageError
-from crawler.items import ListingRecord, SellerRecord
+from crawler.items import GoneRecord, ListingRecord, SellerRecord, ShopCrawledRecord
+from storage.evidence import evidence_root
 from storage.spool import Spool, for_directory
 
 __all__ = ["StorePipeline", "database", "spool"]
@@ -43,7 +48,8 @@ def database(crawler: Crawler) -> Database:
 
 def spool(crawler: Crawler) -> Spool:
     """The crawl's spool, ``<QLTT_DATA_DIR>/spool`` (shared with the run recorder)."""
-    return for_directory(Path(crawler.settings.get("QLTT_DATA_DIR") or "var") / "spool")
+    data_dir = crawler.settings.get("QLTT_DATA_DIR") or "var"
+    return for_directory(Path(data_dir) / "spool", evidence_root(crawler.settings.get("QLTT_EVIDENCE_DIR"), data_dir))
 
 
 class StorePipeline:
@@ -64,6 +70,7 @@ class StorePipeline:
         self._failed_at: float | None = None  # monotonic time of the last failed write, None when healthy
         self._spooled = False
         self._replay_lock = threading.Lock()
+        self._shops_crawled: list[ShopCrawledRecord] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -73,15 +80,40 @@ class StorePipeline:
                    settings.getfloat("QLTT_SPOOL_RETRY_S", 30.0), required)
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ShopCrawledRecord):
+            self._shops_crawled.append(item)
+            return item
         if isinstance(item, ListingRecord):
             self._check_fields(item.doc)
         await asyncio.to_thread(self._store_or_spool, item)
         return item
 
+    async def open_spider(self) -> None:
+        """Replay what earlier crawls left in the spool (a scheduled ``scrapy crawl`` runs no ``qltt`` command)."""
+        if self.spool is not None and self.spool.pending():
+            await asyncio.to_thread(self._replay)
+
     async def close_spider(self) -> None:
-        """Replay what this crawl spooled, now that no more items come."""
+        """Replay what this crawl spooled, now that no more items come; then mark unseen listings missing."""
         if self.spool is not None and self._spooled:
             await asyncio.to_thread(self._replay)
+        if self._shops_crawled:
+            await asyncio.to_thread(self._mark_missing)
+
+    def _mark_missing(self) -> None:
+        """Listings of a fully crawled shop that this crawl did not store are no longer offered there."""
+        if self._spooled:
+            logger.warning("not marking unseen listings missing: this crawl's writes went to the spool")
+            return
+        for shop in self._shops_crawled:
+            try:
+                marked = self.listings.mark_missing(shop.source, set(), shop.since, seller_id=shop.seller_id)
+            except (StorageError, PyMongoError) as exc:
+                logger.warning("unseen listings of %s not marked missing: %s", shop.seller_id, exc)
+                return
+            if marked["missing"]:
+                logger.info("%d listings of %s no longer offered", marked["missing"], shop.seller_id)
+                self._count("listing_missing", marked["missing"])
 
     def _store_or_spool(self, item: Any) -> None:
         if self.spool is None:
@@ -107,13 +139,19 @@ class StorePipeline:
             self._count(f"listing_{outcome.value}")
             if outcome is storage.Outcome.CREATED and item.doc.get("flag"):
                 self._count("flagged_new")
+        elif isinstance(item, GoneRecord) and self.listings.mark_gone(item.listing_id, item.reason):
+            logger.info("listing gone: %s (%s)", item.listing_id, item.reason)
+            self._count("listing_gone")
 
     def _to_spool(self, item: Any, reason: str) -> None:
         """Keep the write on disk; an item neither stored nor spooled is logged and counted as lost."""
         assert self.spool is not None
         try:
             if isinstance(item, ListingRecord):
-                self.spool.append("listing", doc=item.doc, seller=item.seller)
+                # A flagged listing's evidence is kept when it is replayed (the listing must exist first).
+                capture = asdict(item.capture) if item.capture is not None and item.doc.get("flag") else None
+                self.spool.append("listing", doc=item.doc, seller=item.seller, capture=capture)
+                item.capture = None
             elif isinstance(item, SellerRecord):
                 self.spool.append("seller", doc=item.doc)
             else:
@@ -158,9 +196,9 @@ class StorePipeline:
             if doc.get(name) in (None, "", [], {}):
                 self._count(f"empty_{name}")
 
-    def _count(self, what: str) -> None:
+    def _count(self, what: str, n: int = 1) -> None:
         if self.stats is not None:
-            self.stats.inc_value(f"qltt/store/{what}_count")
+            self.stats.inc_value(f"qltt/store/{what}_count", n)
 
 
 def _item_id(item: Any) -> str:

@@ -8,9 +8,11 @@ Apple``): the first is a counterfeit cue, the second must never be one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Collection
+from functools import lru_cache
+from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from rules.compile import Compiled, Hit
 from rules.normalize import Normalized, fold
@@ -20,10 +22,10 @@ __all__ = ["BrandMention", "find_mentions", "fuzzy_mentions"]
 
 _LETTERS = re.compile(r"[^a-z0-9]")
 _HIDING = re.compile(r"[a-zA-Z][.*_·][a-zA-Z]")
+_FIELD_ORDER = {"title": 0, "description": 1, "brand": 2, "seller": 3, "category": 4}
 
 
-@dataclass(frozen=True)
-class BrandMention:
+class BrandMention(NamedTuple):
     """One brand mention: where, how it was written and whether it only names what something fits."""
 
     brand: Brand
@@ -32,6 +34,7 @@ class BrandMention:
     compatible: bool
 
 
+@lru_cache(maxsize=65_536)
 def _letters(text: str) -> str:
     return _LETTERS.sub("", fold(text))
 
@@ -54,35 +57,69 @@ def _exact(original: str, brand: Brand) -> bool:
     return any(re.search(rf"(?<![\w]){re.escape(s)}(?![\w-])", original) for s in brand.strict)
 
 
-def _compatible(compiled: Compiled, hits: dict[str, list[Hit]], hit: Hit, norm: Normalized) -> bool:
+def _readings(compiled: Compiled, key: str, original: str) -> tuple[tuple[Brand, bool], ...]:
+    """The brands that ``original`` (where the automaton found ``key``) stands for, each with whether its
+    spelling is bent; this depends only on the words, so it is remembered."""
+    memo_key = ("readings", key, original)
+    readings = compiled.memo.get(memo_key)
+    if readings is None:
+        if len(key) <= 2 and _letters(original) != key:
+            readings = ()  # "LV", "L.V" but not the "dg" inside a model number "F-91W-1DG"
+        else:
+            readings = tuple((brand, kind == "misspelling" or _bent(original, brand))
+                             for brand, kind in compiled.aliases[key] if kind != "strict" or _exact(original, brand))
+        compiled.remember(memo_key, readings)
+    return readings  # type: ignore[return-value]
+
+
+def _compatible(before: list[Hit], hit: Hit, norm: Normalized) -> bool:
     """A brand right after 'cho', 'tương thích', 'không phải hàng' … only says what the item fits."""
+    if not before:
+        return False
     at = norm.token_index(hit.start)
-    for phrase in compiled.lexicon.get("compatible_before", ()):
-        for other in hits.get(phrase, ()):
-            if other.field == hit.field and other.end <= hit.start and at - norm.token_index(other.end) <= 1:
-                return True
-    return False
+    return any(other.field == hit.field and other.end <= hit.start and at - norm.token_index(other.end) <= 1
+               for other in before)
 
 
-def find_mentions(compiled: Compiled, hits: dict[str, list[Hit]], fields: dict[str, Normalized]) -> list[BrandMention]:
-    """Exact (canonical) brand mentions, in field then position order."""
+def find_mentions(compiled: Compiled, hits: dict[str, list[Hit]], fields: dict[str, Normalized],
+                  where: Collection[str]) -> list[BrandMention]:
+    """Exact (canonical) brand mentions in the fields ``where``, in field then position order."""
     found: list[BrandMention] = []
-    for key in hits.keys() & compiled.aliases.keys():
+    keys = hits.keys() & compiled.aliases.keys()
+    if not keys:
+        return found
+    before = [hit for phrase in hits.keys() & compiled.compatible_before for hit in hits[phrase]]
+    for key in keys:
         for hit in hits[key]:
+            if hit.field not in where:
+                continue
             norm = fields[hit.field]
             start, end = norm.source(hit.start, hit.end)
-            original = norm.original[start:end]
-            alternate = " ~ " in norm.text[: hit.start]
-            if len(key) <= 2 and _letters(original) != key:
-                continue  # "LV", "L.V" but not the "dg" inside a model number "F-91W-1DG"
-            for brand, kind in compiled.aliases[key]:
-                if kind == "strict" and not _exact(original, brand):
-                    continue
-                bent = alternate or kind == "misspelling" or _bent(original, brand)
-                found.append(BrandMention(brand, hit, bent, _compatible(compiled, hits, hit, norm)))
-    order = {"title": 0, "description": 1, "brand": 2, "seller": 3, "category": 4}
-    found.sort(key=lambda m: (order.get(m.hit.field, 9), m.hit.start, -(m.hit.end - m.hit.start)))
+            readings = _readings(compiled, key, norm.original[start:end])
+            if readings:
+                alternate = norm.text.find(" ~ ", 0, hit.start) >= 0
+                compatible = _compatible(before, hit, norm)
+                found.extend(BrandMention(brand, hit, bent or alternate, compatible) for brand, bent in readings)
+    found.sort(key=lambda m: (_FIELD_ORDER.get(m.hit.field, 9), m.hit.start, -(m.hit.end - m.hit.start)))
     return found
+
+
+_UNSEEN = object()
+
+
+def _fuzzy_brand(compiled: Compiled, word: str) -> Brand | None:
+    """The first alias of the same first letter, one letter longer or shorter at most, within ratio 88."""
+    key = ("fuzzy", word)
+    brand = compiled.memo.get(key, _UNSEEN)
+    if brand is _UNSEEN:
+        candidates = [entry for size in (len(word) - 1, len(word), len(word) + 1)
+                      for entry in compiled.fuzzy_index.get((word[0], size), ())]
+        close = process.extract(word, [alias for _, alias, _ in candidates], scorer=fuzz.ratio, score_cutoff=88,
+                                limit=None) if candidates else []
+        matches = [candidates[index] for alias, _, index in close if alias != word]
+        brand = min(matches)[2] if matches else None
+        compiled.remember(key, brand)
+    return brand  # type: ignore[return-value]
 
 
 def fuzzy_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> list[BrandMention]:
@@ -91,12 +128,11 @@ def fuzzy_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> lis
     found: list[BrandMention] = []
     position = 1
     for word in norm.text.split(" ~ ")[0].split():
-        start = norm.text.find(f" {word} ", position - 1) + 1
-        position = start + len(word) + 1
+        start = position
+        position += len(word) + 1
         if len(word) < 6 or start in known or not word.isalpha():
             continue
-        for alias, brand in compiled.fuzzy_index.get(word[0], ()):
-            if abs(len(alias) - len(word)) <= 1 and alias != word and fuzz.ratio(alias, word) >= 88:
-                found.append(BrandMention(brand, Hit("title", start, start + len(word)), True, False))
-                break
+        brand = _fuzzy_brand(compiled, word)
+        if brand is not None:
+            found.append(BrandMention(brand, Hit("title", start, start + len(word)), True, False))
     return found

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -16,11 +18,14 @@ from rules.loader import RuleBook
 from rules.normalize import Normalized, fold, normalize_phrase
 from rules.schema import Brand, Rule
 
-__all__ = ["Compiled", "Hit", "compile_book", "scan"]
+__all__ = ["TEXT_LEXICONS", "Compiled", "Hit", "compile_book", "scan"]
+
+# Lexicon lists looked for in listing text; the others name product types or shop-name words.
+TEXT_LEXICONS = ("compatible_before", "genuine_claims")
+_MEMO_LIMIT = 50_000
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One occurrence of a canonical phrase in a field: canonical offsets (without the padding spaces)."""
 
     field: str
@@ -30,7 +35,11 @@ class Hit:
 
 @dataclass
 class Compiled:
-    """The automaton plus indexes from phrase to the rules, brands and product types that use it."""
+    """The automaton plus indexes from phrase to the rules, brands and product types that use it.
+
+    ``memo`` remembers per-word verdicts (fuzzy brand spellings, how a brand was written): listings share
+    their vocabulary, and each verdict depends only on the word and this rule book.
+    """
 
     automaton: ahocorasick.Automaton
     rules: list[Rule]
@@ -39,9 +48,17 @@ class Compiled:
     brands: dict[str, Brand] = field(default_factory=dict)
     product_types: dict[str, str] = field(default_factory=dict)
     lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    fuzzy_index: dict[str, list[tuple[str, Brand]]] = field(default_factory=dict)
+    fuzzy_index: dict[tuple[str, int], list[tuple[tuple[int, int], str, Brand]]] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)
     checks: dict[str, Rule] = field(default_factory=dict)
+    compatible_before: frozenset[str] = frozenset()
+    memo: dict[tuple[str, ...], object] = field(default_factory=dict, repr=False)
+
+    def remember(self, key: tuple[str, ...], value: object) -> None:
+        """Store a per-word verdict, forgetting everything once the memo is full (vocabulary drifts)."""
+        if len(self.memo) >= _MEMO_LIMIT:
+            self.memo.clear()
+        self.memo[key] = value
 
 
 def _swaps(alias: str) -> list[str]:
@@ -52,19 +69,21 @@ def _swaps(alias: str) -> list[str]:
     return [alias[:i] + swap[ch] + alias[i + 1 :] for i, ch in enumerate(alias) if ch in swap]
 
 
-def _add_brand(compiled: Compiled, brand: Brand) -> None:
+def _add_brand(compiled: Compiled, brand: Brand, rank: int) -> None:
     compiled.brands[fold(brand.name)] = brand
     strict = {normalize_phrase(s) for s in brand.strict}
     forms = [(normalize_phrase(a), "alias") for a in brand.aliases if normalize_phrase(a) not in strict]
     forms += [(normalize_phrase(m), "misspelling") for m in brand.misspellings]
     forms += [(s, "misspelling") for a, kind in list(forms) if kind == "alias" for s in _swaps(a)]
     forms += [(key, "strict") for key in strict]
-    for form, kind in forms:
+    for position, (form, kind) in enumerate(forms):
         entries = compiled.aliases.setdefault(form, [])
         if all(existing is not brand for existing, _ in entries):
             entries.append((brand, kind))
         if kind == "alias" and len(form) >= 6 and " " not in form:
-            compiled.fuzzy_index.setdefault(form[0], []).append((form, brand))
+            # bucketed by first letter and length (a fuzzy spelling is at most one letter longer or shorter),
+            # ranked so that the first brand in the book wins, as it would in a plain loop
+            compiled.fuzzy_index.setdefault((form[0], len(form)), []).append(((rank, position), form, brand))
 
 
 def compile_book(book: RuleBook) -> Compiled:
@@ -79,28 +98,38 @@ def compile_book(book: RuleBook) -> Compiled:
             triggers[phrase].append(rule)
         keys.update(rule.phrases, rule.requires_any, rule.unless_any, rule.unless_near, rule.suppress_after)
     compiled.triggers = dict(triggers)
-    for brand in book.brands:
-        _add_brand(compiled, brand)
+    for rank, brand in enumerate(book.brands):
+        _add_brand(compiled, brand, rank)
     keys.update(compiled.aliases)
     for type_name, phrases in book.product_types.items():
         for phrase in phrases:
             compiled.product_types.setdefault(phrase, type_name)
         keys.update(phrases)
-    for phrases in book.lexicon.values():
-        keys.update(phrases)
+    for name in TEXT_LEXICONS:
+        keys.update(book.lexicon.get(name, ()))
+    compiled.compatible_before = frozenset(book.lexicon.get("compatible_before", ()))
     for key in keys:
-        compiled.automaton.add_word(f" {key} ", key)
+        compiled.automaton.add_word(f" {key} ", (key, len(key)))
     compiled.automaton.make_automaton()
     return compiled
 
 
 def scan(compiled: Compiled, fields: dict[str, Normalized]) -> dict[str, list[Hit]]:
-    """Every phrase occurrence in every field, keyed by canonical phrase."""
-    hits: dict[str, list[Hit]] = defaultdict(list)
-    for name, norm in fields.items():
-        if len(norm.text) < 3:
-            continue
-        for end, key in compiled.automaton.iter(norm.text):
-            start = end - len(key)  # ``end`` is the index of the trailing space
-            hits[key].append(Hit(name, start, end))
+    """Every phrase occurrence in every field, keyed by canonical phrase: one automaton pass over the fields
+    joined by new lines (no key holds one, so no match spans two fields)."""
+    hits: dict[str, list[Hit]] = {}
+    names = [name for name, norm in fields.items() if len(norm.text) >= 3]
+    if not names:
+        return hits
+    texts = [fields[name].text for name in names]
+    ends = list(accumulate(len(text) + 1 for text in texts))
+    field, base, limit = 0, 0, ends[0]
+    for end, (key, length) in compiled.automaton.iter("\n".join(texts)):
+        # ``end`` is the index of the trailing space; the key starts after the leading one
+        while end >= limit:
+            field, base, limit = field + 1, limit, ends[field + 1]
+        if key in hits:
+            hits[key].append(Hit(names[field], end - length - base, end - base))
+        else:
+            hits[key] = [Hit(names[field], end - length - base, end - base)]
     return hits

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from rules.brands import BrandMention, find_mentions, fuzzy_mentions
@@ -23,6 +22,7 @@ class Context:
     fields: dict[str, Normalized]
     hits: dict[str, list[Hit]]
     mentions: list[BrandMention]
+    asserted: list[BrandMention]  # mentions that present the brand as the product (not 'fits iPhone')
     price: int | None
     official: bool
 
@@ -34,16 +34,9 @@ class Context:
 
     def has(self, phrases: tuple[str, ...], fields: tuple[str, ...] | None = None) -> bool:
         """Whether any of ``phrases`` occurs (optionally only in ``fields``)."""
-        for phrase in phrases:
-            for hit in self.hits.get(phrase, ()):
-                if fields is None or hit.field in fields:
-                    return True
-        return False
-
-    @property
-    def asserted(self) -> list[BrandMention]:
-        """Mentions that present the brand as the product (not 'fits iPhone')."""
-        return [m for m in self.mentions if not m.compatible]
+        if fields is None:
+            return not self.hits.keys().isdisjoint(phrases)
+        return any(hit.field in fields for phrase in self.hits.keys() & phrases for hit in self.hits[phrase])
 
     @property
     def brand(self) -> str | None:
@@ -56,12 +49,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-@lru_cache(maxsize=65_536)
-def _normalize_short(text: str) -> Normalized:
-    """Shop names, declared brands and categories repeat across listings: normalise each once."""
-    return normalize(text)
-
-
 def _price(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
@@ -71,7 +58,19 @@ def _propagate_compatible(mentions: list[BrandMention]) -> list[BrandMention]:
     first: dict[str, bool] = {}
     for mention in mentions:
         first.setdefault(mention.brand.name, mention.compatible)
-    return [replace(m, compatible=True) if first[m.brand.name] and not m.compatible else m for m in mentions]
+    return [m._replace(compatible=True) if first[m.brand.name] and not m.compatible else m for m in mentions]
+
+
+def _short_field(compiled: Compiled, name: str, text: str) -> tuple[Normalized, dict[str, list[Hit]]]:
+    """A short field and its phrase hits, remembered since sellers, brands and categories repeat (the hit
+    lists are shared between listings: never mutated)."""
+    key = ("field", name, text)
+    found = compiled.memo.get(key)
+    if found is None:
+        norm = normalize(text)
+        found = (norm, scan(compiled, {name: norm}))
+        compiled.remember(key, found)
+    return found  # type: ignore[return-value]
 
 
 def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
@@ -80,13 +79,17 @@ def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
     fields = {
         "title": normalize(_text(listing.get("title"))),
         "description": normalize(_text(listing.get("description"))[:20_000]),
-        "seller": _normalize_short(_text(seller.get("name"))[:300]),
-        "brand": _normalize_short(_text(listing.get("brand"))[:300]),
-        "category": _normalize_short(_text(listing.get("category"))[:300]),
     }
     hits = scan(compiled, fields)
-    mentions = [m for m in find_mentions(compiled, hits, fields) if m.hit.field != "seller"]
+    for name, text in (("seller", seller.get("name")), ("brand", listing.get("brand")),
+                       ("category", listing.get("category"))):
+        fields[name], short_hits = _short_field(compiled, name, _text(text)[:300])
+        for phrase, found in short_hits.items():
+            hits[phrase] = hits[phrase] + found if phrase in hits else found
+    mentions = find_mentions(compiled, hits, fields, ("title", "description", "brand", "category"))
     known = {m.hit.start for m in mentions if m.hit.field == "title"}
     mentions += fuzzy_mentions(compiled, fields["title"], known)
     mentions = _propagate_compatible(mentions)
-    return Context(listing, fields, hits, mentions, _price(listing.get("price")), seller.get("official") is True)
+    asserted = [m for m in mentions if not m.compatible]
+    official = seller.get("official") is True
+    return Context(listing, fields, hits, mentions, asserted, _price(listing.get("price")), official)

@@ -22,7 +22,8 @@ _ORDER = {name: i for i, name in enumerate(CATEGORIES)}
 
 
 class Engine:
-    """Pure and thread-safe after construction: no I/O while matching."""
+    """Thread-safe after construction: matching does no I/O and only fills bounded caches of per-word
+    verdicts (listings share their vocabulary)."""
 
     def __init__(self, compiled: Compiled, watchlist: Watchlist) -> None:
         self.compiled = compiled

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules.compile import Compiled, Hit
 from rules.context import Context
-from rules.model import Finding
+from rules.model import Finding, Span
 from rules.schema import Rule, nfc_lower
 
 __all__ = ["phrase_findings"]
@@ -12,28 +12,27 @@ __all__ = ["phrase_findings"]
 _MAX_SPANS = 5
 
 
-def _near(ctx: Context, rule: Rule, hit: Hit) -> bool:
+def _near(ctx: Context, rule: Rule, hit: Hit, negations: list[Hit]) -> bool:
     """A negating phrase within ``near_window`` words of the hit, or covering it ('không bán hàng fake')."""
     norm = ctx.fields[hit.field]
     at = norm.token_index(hit.start)
-    for phrase in rule.unless_near:
-        for other in ctx.hits.get(phrase, ()):
-            if other.field != hit.field:
-                continue
-            if other.start <= hit.start and other.end >= hit.end:
-                return True
-            if abs(norm.token_index(other.start) - at) <= rule.near_window:
-                return True
+    for other in negations:
+        if other.field != hit.field:
+            continue
+        if other.start <= hit.start and other.end >= hit.end:
+            return True
+        if abs(norm.token_index(other.start) - at) <= rule.near_window:
+            return True
     return False
 
 
-def _after_section(ctx: Context, rule: Rule, hit: Hit) -> bool:
+def _after_section(hit: Hit, markers: list[Hit]) -> bool:
     """The hit sits after an educational marker in the same field ('cách phân biệt hàng thật hàng giả')."""
-    return any(
-        other.field == hit.field and other.start <= hit.start
-        for phrase in rule.suppress_after
-        for other in ctx.hits.get(phrase, ())
-    )
+    return any(other.field == hit.field and other.start <= hit.start for other in markers)
+
+
+def _occurrences(ctx: Context, phrases: tuple[str, ...]) -> list[Hit]:
+    return [hit for phrase in ctx.hits.keys() & phrases for hit in ctx.hits[phrase]] if phrases else []
 
 
 def _accent_ok(ctx: Context, rule: Rule, phrase: str, hit: Hit) -> bool:
@@ -43,36 +42,52 @@ def _accent_ok(ctx: Context, rule: Rule, phrase: str, hit: Hit) -> bool:
     return nfc_lower(ctx.span(hit).text) == rule.exact[phrase]
 
 
-def _fires(ctx: Context, rule: Rule) -> list[Hit]:
-    hits = [h for p in rule.phrases for h in ctx.hits.get(p, ()) if h.field in rule.fields
-            and _accent_ok(ctx, rule, p, h)]
-    hits = [h for h in hits if not _near(ctx, rule, h) and not _after_section(ctx, rule, h)]
-    if not hits:
-        return []
+def _listing_allows(ctx: Context, rule: Rule) -> bool:
+    """The conditions on the listing as a whole, checked before any hit is looked at (they are cheaper)."""
     if rule.unless_official and ctx.official:
-        return []
+        return False
     if rule.requires_brand and not ctx.asserted:
-        return []
+        return False
     if rule.requires_any and not ctx.has(rule.requires_any):
+        return False
+    return not (rule.unless_any and ctx.has(rule.unless_any))
+
+
+def _fires(ctx: Context, rule: Rule, phrases: list[str]) -> list[Hit]:
+    """The hits of ``phrases`` (those of the rule's phrases that occur, in rule order) that count."""
+    if not _listing_allows(ctx, rule):
         return []
-    if rule.unless_any and ctx.has(rule.unless_any):
-        return []
-    return hits
+    hits = [h for p in phrases for h in ctx.hits[p] if h.field in rule.fields and _accent_ok(ctx, rule, p, h)]
+    negations, markers = _occurrences(ctx, rule.unless_near), _occurrences(ctx, rule.suppress_after)
+    if not negations and not markers:
+        return hits
+    return [h for h in hits if not _near(ctx, rule, h, negations) and not _after_section(h, markers)]
+
+
+def _first_spans(ctx: Context, hits: list[Hit]) -> tuple[Span, ...]:
+    """The first ``_MAX_SPANS`` distinct spans of ``hits`` (a word repeated all over a post is shown once)."""
+    spans: dict[Span, None] = {}
+    for hit in hits:
+        spans[ctx.span(hit)] = None
+        if len(spans) == _MAX_SPANS:
+            break
+    return tuple(spans)
 
 
 def phrase_findings(compiled: Compiled, ctx: Context) -> list[Finding]:
     """Findings of every phrase rule whose trigger occurred, in rule order."""
-    candidates: dict[str, Rule] = {}
+    present: dict[int, list[str]] = {}
     for phrase in ctx.hits.keys() & compiled.triggers.keys():
         for rule in compiled.triggers[phrase]:
-            candidates[rule.id] = rule
+            present.setdefault(compiled.order[rule.id], []).append(phrase)
     findings = []
-    for rule in sorted(candidates.values(), key=lambda r: compiled.order[r.id]):
-        hits = _fires(ctx, rule)
+    for index in sorted(present):
+        rule = compiled.rules[index]
+        hits = _fires(ctx, rule, sorted(present[index], key=rule.phrases.index))
         if not hits:
             continue
         hits.sort(key=lambda h: (h.field != "title", h.start))
-        spans = tuple(dict.fromkeys(ctx.span(h) for h in hits))[:_MAX_SPANS]
+        spans = _first_spans(ctx, hits)
         findings.append(Finding(rule.id, rule.rule_set, rule.category, rule.severity, rule.score,
                                 rule.legal_basis, rule.description, spans))
     return findings

@@ -4,6 +4,11 @@ Sellers write ``G.U.C.C.I``, ``Gucc!``, ``N1ke``, ``R0lex``, ``Chanelll``, ``ko 
 keyword filters. Every form is folded into one canonical text (lower-case, no diacritics, leetspeak undone,
 separators joined, repeated letters collapsed, teencode expanded); each canonical character remembers the
 original word it came from, so a finding can show the seller's own words.
+
+Speed: listings share their vocabulary, so text is split on white space (one C call) and each distinct chunk
+(``"Gucc!"``, ``"(chính"``) is folded once and remembered; a listing then costs a split, dictionary look-ups
+and a join. Only letters spaced out across chunks (``g u c c i``) send a text through the regex whole.
+Offsets back into the original are worked out only when a finding needs them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
+from itertools import accumulate
+from operator import itemgetter
+from typing import NamedTuple, cast
 
 from crawler.clean import strip_accents
 
@@ -24,6 +31,8 @@ _TOKEN = re.compile(
     r"|\d+:\d+(?!\d)"
     r"|[^\W_]+(?:[.\-_*·'’&@$!|]+[^\W_]+)*!?"
 )
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD_CHAR = re.compile(r"\w")
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "i"}
 _LEET_ALT = {"1": "l", "|": "l"}
 _STRIP_JOINERS = re.compile(r"[.\-_*·'’& ]+")
@@ -56,31 +65,106 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD = _fold_table()
-_PIECES_CACHE: dict[str, list[str]] = {}
-_CACHE_LIMIT = 200_000
 
 
-@dataclass(frozen=True)
+class _Chunk(NamedTuple):
+    """What one white-space-free chunk of text folds to: canonical pieces and where each came from."""
+
+    canon: str  # its pieces joined by spaces ("" when the chunk holds no word, e.g. an emoji)
+    size: int  # how many pieces
+    bounds: tuple[tuple[int, int], ...]  # per piece, (start, end) of its word inside the chunk
+    alternates: tuple[tuple[str, int, int], ...]  # per ambiguous word: "~ alt pieces", word start and end
+    alternate_text: str  # the alternates' "~ alt pieces" joined ("" when none)
+    spaced: bool  # a single letter: may belong to spaced-out letters ("g u c c i") across chunks
+    unusual: bool  # spaced or with alternates: one test tells a listing it has neither
+
+
+# Listings share their vocabulary; bounded because scraped text is hostile. Entries are immutable, so a
+# clear while another thread normalises only costs it a recomputation.
+_CHUNKS: dict[str, _Chunk] = {}
+_CACHE_LIMIT = 100_000
+_CANON = itemgetter(0)
+_SIZE = itemgetter(1)
+_SPACED = itemgetter(5)
+_UNUSUAL = itemgetter(6)
+
+
 class Normalized:
-    """Canonical text padded with spaces (``" gucci belt "``); each canonical piece remembers its original word.
+    """Canonical text padded with spaces (``" gucci belt "``) and the original it came from.
 
-    ``positions[i]`` is where piece ``i`` starts in ``text``; ``bounds[i]`` its original ``(start, end)``.
+    Pieces never contain a space, so the piece holding a canonical offset is the count of spaces before it.
+    The original ``(start, end)`` of a piece is worked out when a finding asks for it, from the chunk it came
+    from: most words of a listing are never asked about.
     """
 
-    text: str
-    positions: tuple[int, ...]
-    bounds: tuple[tuple[int, int], ...]
-    original: str
+    # worked out on first use; class-level defaults until then keep construction cheap
+    _cumulative: tuple[int, ...] | list[int] = ()  # pieces up to and including each chunk
+    _starts: list[int] | None = None  # where each chunk starts, when it cannot be found directly
+    _alternates: list[tuple[int, int]] | None = None
+    _sources: dict[tuple[int, int], tuple[int, int]] | None = None  # a brand hit is asked about several times
+
+    def __init__(self, text: str, original: str, chunks: list[str] | None = None, infos: list[_Chunk] | None = None,
+                 bounds: list[tuple[int, int]] | None = None) -> None:
+        self.text = text
+        self.original = original
+        self._chunks = chunks or []
+        self._infos = infos or []
+        self._bounds = bounds  # given when the text was folded whole (spaced-out letters)
 
     def source(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of the canonical slice ``text[start:end]``."""
-        first = max(bisect_right(self.positions, start) - 1, 0)
-        last = max(bisect_right(self.positions, end - 1) - 1, 0)
-        return self.bounds[first][0], self.bounds[last][1]
+        if self._sources is None:
+            self._sources = {}
+        found = self._sources.get((start, end))
+        if found is None:
+            first = self.token_index(start)
+            last = max(first + self.text.count(" ", start, end - 1) - 1, 0)
+            first = max(first - 1, 0)
+            begin = self._bound(first)
+            found = self._sources[start, end] = begin[0], (begin if last == first else self._bound(last))[1]
+        return found
 
     def token_index(self, position: int) -> int:
         """How many canonical words start at or before ``position`` (for 'near' checks in words)."""
-        return bisect_right(self.positions, position)
+        return self.text.count(" ", 0, min(position, len(self.text) - 1))
+
+    def _bound(self, index: int) -> tuple[int, int]:
+        """Original bounds of piece ``index``: main reading through its chunk, then the alternates."""
+        if self._bounds is not None:
+            return self._bounds[index]
+        if not self._cumulative:
+            self._cumulative = list(accumulate(map(_SIZE, self._infos))) or [0]
+        if index < self._cumulative[-1]:
+            chunk = bisect_right(self._cumulative, index)
+            start, end = self._infos[chunk].bounds[index - (self._cumulative[chunk - 1] if chunk else 0)]
+            at = self._chunk_start(chunk)
+            return at + start, at + end
+        if self._alternates is None:
+            self._alternates = []
+            for chunk, info in enumerate(self._infos):
+                at = self._chunk_start(chunk) if info.alternates else 0
+                for alt, start, end in info.alternates:  # "~" and each alternate piece map to the word
+                    self._alternates.extend([(at + start, at + end)] * (alt.count(" ") + 1))
+        return self._alternates[index - self._cumulative[-1]]
+
+    def _chunk_start(self, chunk: int) -> int:
+        """Where chunk ``chunk`` starts in the original (chunks are in text order)."""
+        text = self._chunks[chunk]
+        at = self.original.find(text)
+        if self.original.find(text, at + 1) < 0:  # the only occurrence: no need to walk the chunks before it
+            return at
+        if self._starts is None:
+            if len("".join(self._chunks)) + len(self._chunks) - 1 == len(self.original):
+                self._starts = []  # one white-space character between chunks: offsets follow from lengths
+            else:
+                at, self._starts = 0, []
+                for text in self._chunks:
+                    at = self.original.find(text, at)
+                    self._starts.append(at)
+                    at += len(text)
+        if self._starts:
+            return self._starts[chunk]
+        return len("".join(self._chunks[:chunk])) + chunk
 
 
 def _deleet(word: str, alt: bool) -> str:
@@ -112,48 +196,79 @@ def _pieces(word: str, alt: bool = False) -> list[str]:
     return parts
 
 
-def _cached_pieces(word: str) -> list[str]:
-    pieces = _PIECES_CACHE.get(word)
-    if pieces is None:
-        if len(_PIECES_CACHE) >= _CACHE_LIMIT:
-            _PIECES_CACHE.clear()
-        pieces = _PIECES_CACHE[word] = _pieces(word)
-    return pieces
-
-
-def _prepare(text: str) -> tuple[str, str]:
-    """The original (NFC) and its lower-cased, diacritic-folded twin of the same length."""
-    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+def _fold_text(text: str) -> str:
+    """Lower-cased, diacritic-folded twin of ``text``, of the same length (so offsets carry over)."""
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(ch.lower()[:1] or ch for ch in text)
-    return text, lowered.translate(_FOLD)
+    return lowered.translate(_FOLD)
+
+
+def _words(folded: str) -> tuple[list[str], list[tuple[int, int]], list[tuple[str, int, int]]]:
+    """Pieces and their bounds for every word of ``folded``, plus each ambiguous word's alternate reading."""
+    pieces: list[str] = []
+    bounds: list[tuple[int, int]] = []
+    alternates: list[tuple[str, int, int]] = []
+    for match in _TOKEN.finditer(folded):
+        word = match.group()
+        start, end = match.span()
+        main = _pieces(word)
+        pieces.extend(main)
+        bounds.extend([(start, end)] * len(main))
+        if ("!" in word or "|" in word or "1" in word) and (alt := _pieces(word, alt=True)) != main:
+            alternates.append((" ".join(["~", *alt]), start, end))
+    return pieces, bounds, alternates
+
+
+def _learn(chunk: str) -> _Chunk:
+    """Fold one chunk and remember it."""
+    pieces, bounds, alternates = _words(_fold_text(chunk))
+    spaced = bool(_LETTER.fullmatch(chunk))
+    _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(pieces), tuple(bounds), tuple(alternates),
+                                   " ".join(alt for alt, _, _ in alternates), spaced, spaced or bool(alternates))
+    return info
+
+
+def _spaced_letters(chunks: list[str], infos: list[_Chunk]) -> bool:
+    """Whether single letters may be spaced out across chunks (``g u c c i``, ``(G U C C I)``): a single-letter
+    chunk between a chunk ending in a lone letter and one starting with a lone letter."""
+    for i in range(1, len(chunks) - 1):
+        if infos[i].spaced:
+            before, after = chunks[i - 1], chunks[i + 1]
+            if (_LETTER.fullmatch(before[-1]) and (len(before) == 1 or not _WORD_CHAR.match(before[-2]))
+                    and _LETTER.fullmatch(after[0]) and (len(after) == 1 or not _WORD_CHAR.match(after[1]))):
+                return True
+    return False
+
+
+def _whole(original: str) -> Normalized:
+    """The whole text through one regex pass: only needed when letters are spaced out across chunks."""
+    pieces, bounds, alternates = _words(_fold_text(original))
+    for alt, start, end in alternates:
+        pieces.append(alt)
+        bounds.extend([(start, end)] * (alt.count(" ") + 1))
+    return Normalized(f" {' '.join(pieces)} ", original, bounds=bounds)
 
 
 def normalize(text: str | None) -> Normalized:
     """Canonical form of ``text`` with offsets back into it; ambiguous leetspeak adds a second reading."""
-    original, folded = _prepare(text or "")
-    pieces: list[str] = []
-    bounds: list[tuple[int, int]] = []
-    alternates: list[tuple[list[str], int, int]] = []
-    for match in _TOKEN.finditer(folded):
-        word = match.group()
-        start, end = match.span()
-        main = _PIECES_CACHE.get(word) or _cached_pieces(word)
-        pieces.extend(main)
-        bounds.extend([(start, end)] * len(main))
-        if ("!" in word or "|" in word or "1" in word) and (alt := _pieces(word, alt=True)) != main:
-            alternates.append((alt, start, end))
-    for alt_pieces, start, end in alternates:
-        pieces.append("~")
-        pieces.extend(alt_pieces)
-        bounds.extend([(start, end)] * (len(alt_pieces) + 1))
-    positions, at = [], 1
-    for piece in pieces:
-        positions.append(at)
-        at += len(piece) + 1
-    return Normalized(f" {' '.join(pieces)} ", tuple(positions), tuple(bounds), original)
+    original = text or ""
+    if not original.isascii() and not unicodedata.is_normalized("NFC", original):
+        original = unicodedata.normalize("NFC", original)
+    if len(_CHUNKS) >= _CACHE_LIMIT:
+        _CHUNKS.clear()
+    chunks = original.split()
+    infos = cast("list[_Chunk]", list(map(_CHUNKS.get, chunks)))  # None where not yet learnt
+    if None in infos:
+        infos = [info or _learn(chunk) for chunk, info in zip(chunks, infos, strict=True)]
+    main = " ".join(filter(None, map(_CANON, infos)))
+    if any(map(_UNUSUAL, infos)):
+        if any(map(_SPACED, infos)) and _spaced_letters(chunks, infos):
+            return _whole(original)
+        alternates = " ".join(filter(None, [info.alternate_text for info in infos]))
+        if alternates:
+            main = f"{main} {alternates}" if main else alternates
+    return Normalized(f" {main} ", original, chunks, infos)
 
 
 def normalize_phrase(phrase: str) -> str:

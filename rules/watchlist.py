@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import ahocorasick
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from rapidfuzz import fuzz
 
 from crawler.clean import extract_phones, to_e164
@@ -30,6 +34,11 @@ _WORD = re.compile(r"[a-z0-9]+")
 _TAX = re.compile(r"(?<![\d.])(\d{10}(?:-\d{3})?)(?![\d.])")
 # Cheap pre-check: a run of 9+ digits with optional separators, before asking phonenumbers to parse.
 _PHONE_HINT = re.compile(r"(?:\+?84|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
+# What both of the above need: nine digits with at most one separator between them (one cheap scan).
+_DIGIT_RUN = re.compile(r"\d(?:[\s.\-]?\d){8}")
+_DIGITS = re.compile(r"\d+")
+# A web URL whose host is plain (no user, port or brackets): ``urlsplit`` would give the same host.
+_PLAIN_HOST = re.compile(r"https?://([a-z0-9.\-]+)(?:[/?#]|$)")
 _NOISE = frozenset(
     ["shop", "store", "official", "mall", "offical", "chinh", "hang", "auth", "authentic", "vn", "vietnam"]
 )
@@ -66,8 +75,26 @@ def domain_of(value: str | None) -> str:
     if not value:
         return ""
     value = value.strip().lower().removeprefix("web:")
-    host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
+    plain = _PLAIN_HOST.match(value)
+    host = plain.group(1) if plain else urlsplit(value if "//" in value else f"//{value}").hostname or ""
     return host.removeprefix("www.")
+
+
+_e164 = lru_cache(maxsize=65_536)(to_e164)  # sellers repeat their phones on every listing
+
+
+def _national(e164: str) -> str:
+    """``+84912345678`` → ``912345678``: country calling codes are prefix-free, so the first known one wins."""
+    for size in (1, 2, 3):
+        if int(e164[1 : 1 + size]) in COUNTRY_CODE_TO_REGION_CODE:
+            return e164[1 + size :]
+    return e164[1:]
+
+
+def _digits(text: str) -> str:
+    """Every decimal digit of ``text`` in order, as ASCII (a phone number's digits are a run of these)."""
+    digits = "".join(_DIGITS.findall(text))
+    return digits if digits.isascii() else "".join(str(unicodedata.decimal(ch)) for ch in digits)
 
 
 def read_watchlist(path: Path) -> list[Entry]:
@@ -110,8 +137,13 @@ class Watchlist:
     names: dict[str, tuple[list[str], str, Entry]] = field(default_factory=dict)
     by_full_name: dict[str, list[Entry]] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
+    # built on first use: the national digits of every listed phone, and each seller name's verdict
+    _numbers: ahocorasick.Automaton | None = field(default=None, init=False, repr=False)
+    _by_name: dict[str, tuple[WatchHit, ...]] = field(default_factory=dict, init=False, repr=False)
 
     def add(self, entries: Iterable[Entry], where: str = "") -> None:
+        self._numbers = None
+        self._by_name.clear()
         for entry in entries:
             if entry.entry_id in self.ids:
                 raise RuleError(where, entry.line, entry.entry_id, "entry_id", "duplicate entry id")
@@ -155,20 +187,47 @@ class Watchlist:
             out += [WatchHit(e, "domain", domain) for e in self.by_domain.get(domain, ())] if domain else []
         return out
 
+    def _listed_number_in(self, text: str) -> bool:
+        """Whether a watchlisted phone's national digits occur in ``text`` at all: only then is it worth
+        asking phonenumbers to find the numbers written there."""
+        if self._numbers is None:
+            numbers = ahocorasick.Automaton()
+            for phone in self.by_phone:
+                numbers.add_word(_national(phone), phone)
+            if len(numbers):
+                numbers.make_automaton()
+            self._numbers = numbers
+        return bool(len(self._numbers)) and next(self._numbers.iter(_digits(text)), None) is not None
+
     def _contacts(self, listing: Mapping[str, Any], seller: Mapping[str, Any]) -> list[WatchHit]:
         text = f"{listing.get('title') or ''}\n{listing.get('description') or ''}"
-        phones = [p for p in (to_e164(str(raw)) for raw in seller.get("phones") or ()) if p]
-        if self.by_phone and _PHONE_HINT.search(text):
+        listed = seller.get("phones")
+        phones = [p for p in map(_e164, map(str, listed)) if p] if listed else []
+        numbers = _DIGIT_RUN.search(text) is not None
+        if numbers and self.by_phone and _PHONE_HINT.search(text) and self._listed_number_in(text):
             phones += extract_phones(text)
         out = [WatchHit(e, "phone", phone) for phone in dict.fromkeys(phones) for e in self.by_phone.get(phone, ())]
-        website = seller.get("website") if isinstance(seller.get("website"), Mapping) else {}
-        taxes = [str(t) for t in (*(seller.get("tax_codes") or ()), website.get("tax_code")) if t]
-        taxes += _TAX.findall(text) if self.by_tax else []
-        out += [WatchHit(e, "tax_code", tax) for tax in dict.fromkeys(taxes) for e in self.by_tax.get(tax, ())]
+        website = seller.get("website")
+        taxes = [str(t) for t in seller.get("tax_codes") or () if t]
+        if isinstance(website, Mapping) and website.get("tax_code"):
+            taxes.append(str(website["tax_code"]))
+        if numbers and self.by_tax:
+            taxes += _TAX.findall(text)
+        if taxes:
+            out += [WatchHit(e, "tax_code", tax) for tax in dict.fromkeys(taxes) for e in self.by_tax.get(tax, ())]
         return out
 
-    def _name(self, seller: Mapping[str, Any]) -> list[WatchHit]:
+    def _name(self, seller: Mapping[str, Any]) -> tuple[WatchHit, ...]:
+        """Entries matching the seller's name; a seller lists many items, so each name is matched once."""
         name = str(seller.get("name") or "")
+        hits = self._by_name.get(name)
+        if hits is None:
+            if len(self._by_name) >= 65_536:
+                self._by_name.clear()
+            hits = self._by_name[name] = tuple(self._match_name(name))
+        return hits
+
+    def _match_name(self, name: str) -> list[WatchHit]:
         words = _words(name)
         # the same name written differently ("Thế Giới Thuốc Lá" / "The Gioi Thuoc La"), generic or not
         same = [WatchHit(e, "name", name) for e in self.by_full_name.get("".join(words), ())]

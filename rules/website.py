@@ -13,7 +13,11 @@ from rules.schema import Rule
 
 __all__ = ["website_findings"]
 
-_BADGE = {"unlinked": "logo thông báo Bộ Công Thương không liên kết", "absent": "logo thông báo Bộ Công Thương"}
+# A badge image without its online.gov.vn record link proves nothing (template clones copy the PNG).
+_BADGE = {
+    "unlinked": "Thông báo Bộ Công Thương (chỉ có logo, không liên kết tới hồ sơ trên online.gov.vn)",
+    "absent": "Thông báo Bộ Công Thương",
+}
 
 
 def website_findings(rule: Rule | None, listing: Mapping[str, Any]) -> list[Finding]:
@@ -24,8 +28,8 @@ def website_findings(rule: Rule | None, listing: Mapping[str, Any]) -> list[Find
         return []
     missing = [str(item) for item in facts.get("missing") or () if item]
     badge = facts.get("moit_badge")
-    if badge in _BADGE and not any("Bộ Công Thương" in item for item in missing):
-        missing.insert(0, _BADGE[str(badge)])
+    if badge in _BADGE:
+        missing = [_BADGE[str(badge)], *(item for item in missing if "Bộ Công Thương" not in item)]
     if not missing:
         return []
     description = f"{rule.description} Thiếu: {'; '.join(missing)}."

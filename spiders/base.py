@@ -2,12 +2,15 @@
 
 Arguments (``scrapy crawl X -a query=...`` or ``qltt crawl X --query ...``): ``query`` and ``url``
 (repeatable; on the scrapy command line separate several with ``|``), ``shop``, ``max_pages``, ``since``.
+
+A request for one listing's own page carries ``listing_meta(...)``; when that page answers 404/410 or
+says the listing was removed (``ListingRemoved``), the spider yields a ``GoneItem`` instead of an error.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,15 +19,17 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.exceptions import BlockedPage, PageError
-from crawler.items import Capture, ListingItem, SellerItem
+from crawler.exceptions import BlockedPage, ListingRemoved, PageError
+from crawler.items import Capture, GoneItem, ListingItem, SellerItem
 from crawler.signals import page_failed
 from spiders.pages.base import Page
 
-__all__ = ["QlttSpider", "as_list"]
+__all__ = ["QlttSpider", "as_list", "listing_meta"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+LISTING_META = "qltt_listing"
+GONE_STATUSES = (404, 410)
 
 
 def as_list(value: str | Iterable[str] | None) -> list[str]:
@@ -33,6 +38,11 @@ def as_list(value: str | Iterable[str] | None) -> list[str]:
         return []
     values = value.split("|") if isinstance(value, str) else list(value)
     return [v.strip() for v in values if v and v.strip()]
+
+
+def listing_meta(source: str, item_id: str, shop_id: str | None = None) -> dict[str, Any]:
+    """Request meta naming the listing a page shows, so a removed listing can be marked gone."""
+    return {LISTING_META: {"source": source, "item_id": item_id, "shop_id": shop_id}}
 
 
 class QlttSpider(scrapy.Spider):
@@ -65,15 +75,21 @@ class QlttSpider(scrapy.Spider):
         """``read()`` of a page, or None after reporting a block page or a page that cannot be parsed."""
         try:
             return read()
+        except ListingRemoved:
+            raise  # items_from turns it into a GoneItem
         except BlockedPage as exc:
             self.report(response.url, exc.reason, "blocked", response.status)
         except PageError as exc:
             self.report(response.url, str(exc), "parse", response.status)
         return None
 
-    def items_from(self, page: Page, response: Response) -> list[ListingItem | SellerItem]:
-        """The page's items with the exchange attached as evidence, or [] after reporting the failure."""
-        items = self.guarded(response, page.to_items) or []
+    def items_from(self, page: Page, response: Response) -> list[ListingItem | SellerItem | GoneItem]:
+        """The page's items with the exchange attached as evidence, the ``GoneItem`` of a removed
+        listing, or [] after reporting the failure."""
+        try:
+            items: list[ListingItem | SellerItem | GoneItem] = list(self.guarded(response, page.to_items) or [])
+        except ListingRemoved as exc:
+            return [*self.gone(response.url, response.meta, str(exc), response.status)]
         capture = self.capture(response)
         for item in items:
             if isinstance(item, ListingItem):
@@ -102,11 +118,28 @@ class QlttSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"qltt/page/{kind}_count")
         self.crawler.signals.send_catch_log(page_failed, url=url, reason=reason, kind=kind, status=status)
 
-    def on_error(self, failure: Failure) -> None:
-        """Errback of every request: an HTTP error after retries, or a network failure."""
+    def gone(self, url: str, meta: Mapping[str, Any], reason: str, status: int | None) -> list[GoneItem]:
+        """The ``GoneItem`` of the listing a request was for; a page not known as a listing is reported."""
+        ref = meta.get(LISTING_META)
+        if not ref:
+            self.report(url, reason, "parse" if status == 200 else "http", status)
+            return []
+        logger.info("listing gone (%s): %s — %s", status, url, reason)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("qltt/page/gone_count")
+        return [GoneItem(ref["source"], ref["item_id"], url, reason, ref.get("shop_id"))]
+
+    def on_error(self, failure: Failure) -> list[GoneItem]:
+        """Errback of every request: an HTTP error after retries, or a network failure.
+
+        A listing's page answering 404/410 is not a failure: the listing was removed (``gone``).
+        """
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(HttpError):
             response = failure.value.response
+            if response.status in GONE_STATUSES and request.meta.get(LISTING_META):
+                return self.gone(request.url, request.meta, f"HTTP {response.status}", response.status)
             self.report(request.url, f"HTTP {response.status}", "http", response.status)
         else:
             self.report(request.url, failure.getErrorMessage() or repr(failure.value), "network")
+        return []

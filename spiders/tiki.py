@@ -10,7 +10,7 @@ from urllib.parse import quote
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import ListingItem, SellerItem
+from crawler.items import GoneItem, ListingItem, SellerItem
 from spiders.base import QlttSpider
 from spiders.pages.tiki import TikiProductPage, TikiSearchPage, TikiSellerPage, parse_product_url
 
@@ -93,7 +93,7 @@ class TikiSpider(QlttSpider):
                     cb_kwargs={"page": next_page, "query": None, "shop": shop},
                 )
 
-    def parse_product(self, response: Response) -> Iterator[ListingItem | SellerItem | scrapy.Request]:
+    def parse_product(self, response: Response) -> Iterator[ListingItem | SellerItem | GoneItem | scrapy.Request]:
         items = self.items_from(TikiProductPage.from_response(response), response)
         yield from items
         for item in items:
@@ -106,6 +106,6 @@ class TikiSpider(QlttSpider):
                     errback=self.on_error,
                 )
 
-    def parse_seller(self, response: Response) -> Iterator[ListingItem | SellerItem]:
+    def parse_seller(self, response: Response) -> Iterator[ListingItem | SellerItem | GoneItem]:
         page = TikiSellerPage(response.url, response.body, now=datetime.now(UTC))
         yield from self.items_from(page, response)

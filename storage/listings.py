@@ -2,13 +2,19 @@
 
 What counts as a change: every field the crawl supplies except the repository's bookkeeping
 (``first_seen``, ``last_seen``, ``updated_at``, ``content_hash``, ``price_history``,
-``seller_history``, ``missing_since``) and the fields owned by people or by the evidence store
+``seller_history``, ``missing_since``, ``status``, ``gone_at``, ``status_history``) and the fields owned by
+people or by the evidence store
 (``review``, ``evidence``). That includes ``sold`` and ``rating``: they move daily on marketplaces
 and a moved counter is a real (if minor) change of what the public sees, so it is recorded rather
 than hidden. Fields whose value is ``None`` are left out of the hash, so a missing field and an
 explicit ``None`` are the same content. A crawl never writes ``review``; ``evidence`` refs it
 brings are added to the stored ones (never replacing them), and an unchanged listing takes them
 only when it has none yet.
+
+A listing is ``status: "active"`` when stored. ``mark_gone`` makes it ``"gone"`` (with ``gone_at``) when
+its source says it was removed, ``mark_missing`` ``"missing"`` (with ``missing_since``) when a full crawl
+of its shop no longer shows it; any later sighting makes it active again. Each such move is appended to
+``status_history``, so what a listing went through stays on record.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 
 from pymongo import InsertOne, UpdateMany, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from crawler.exceptions import StorageError
 from storage.values import as_utc, bson_safe, utcnow
@@ -32,13 +38,14 @@ __all__ = ["ListingRepo", "Outcome", "content_hash"]
 
 BOOKKEEPING = frozenset(
     {"_id", "first_seen", "last_seen", "updated_at", "content_hash", "price_history", "seller_history",
-     "missing_since"}
+     "missing_since", "status", "gone_at", "status_history"}
 )
 OWNED_ELSEWHERE = frozenset({"review", "evidence"})
 _NOT_CONTENT = BOOKKEEPING | OWNED_ELSEWHERE
 _CRAWL_MAY_NOT_WRITE = (BOOKKEEPING - {"_id"}) | {"review"}
 # What planning a write needs from the stored version; the rest is not read back.
-_PLAN_FIELDS = {"content_hash": 1, "price": 1, "original_price": 1, "seller_id": 1, "evidence": 1}
+_PLAN_FIELDS = {"content_hash": 1, "price": 1, "original_price": 1, "seller_id": 1, "evidence": 1, "status": 1,
+                "missing_since": 1}
 _DUPLICATE_KEY = 11000
 
 
@@ -64,8 +71,32 @@ class ListingRepo:
         self.batch_size = batch_size
 
     def upsert(self, doc: Mapping[str, Any], now: datetime | None = None) -> Outcome:
-        """Store one normalised listing; says whether it was new, changed or the same as stored."""
-        counts = self.bulk_upsert([doc], now)
+        """Store one normalised listing; says whether it was new, changed or the same as stored.
+
+        One round trip when the listing is new or unchanged, the store pipeline's common cases: an
+        upsert keyed on ``_id`` *and* the content hash either moves ``last_seen`` of the same content
+        or inserts the new listing; a stored listing with other content (or gone) refuses the insert
+        with a duplicate key, and only then is it read and planned like a batch of one.
+        """
+        now = as_utc(now) if now else utcnow()
+        prepared = _prepare(doc)
+        if prepared.get("evidence"):
+            return self._upsert_planned(prepared, now)
+        digest = content_hash(prepared)
+        fresh = self._new(prepared, [], digest, now)
+        same = {"_id": prepared["_id"], "content_hash": digest, "status": {"$ne": "gone"}}
+        update = {"$set": {"last_seen": now},
+                  "$setOnInsert": {k: v for k, v in fresh.items() if k not in ("_id", "content_hash", "last_seen")}}
+        try:
+            result = self.coll.update_one(same, update, upsert=True)
+        except DuplicateKeyError:
+            return self._upsert_planned(prepared, now)
+        except PyMongoError as exc:
+            raise StorageError(f"listing {prepared['_id']} not written: {exc}") from exc
+        return Outcome.CREATED if result.upserted_id is not None else Outcome.UNCHANGED
+
+    def _upsert_planned(self, prepared: dict[str, Any], now: datetime) -> Outcome:
+        counts = self._write_batch([prepared], now)
         return next(outcome for outcome, n in counts.items() if n)
 
     def bulk_upsert(self, docs: Iterable[Mapping[str, Any]], now: datetime | None = None) -> dict[Outcome, int]:
@@ -92,19 +123,41 @@ class ListingRepo:
         cursor = self.coll.find(dict(filter or {}), limit=limit)
         return list(cursor.sort(sort) if sort else cursor)
 
-    def mark_missing(self, source: str, seen_ids: set[str], since: datetime) -> dict[str, int]:
-        """After a full crawl of ``source`` started at ``since``: flag listings it did not see.
+    def mark_missing(self, source: str, seen_ids: set[str], since: datetime,
+                     seller_id: str | None = None) -> dict[str, int]:
+        """After a full crawl of ``source`` (or of one seller's shop) started at ``since``: flag what it did not see.
 
-        A listing of the source not in ``seen_ids`` and not seen since ``since`` gets
-        ``missing_since = since``; a flagged listing seen again loses the flag.
+        A listing in scope, not gone, not in ``seen_ids`` and not seen since ``since`` becomes
+        ``status: "missing"`` with ``missing_since = since``; a flagged listing in ``seen_ids`` is active
+        again (as is any flagged listing stored again, see ``upsert``). Both moves go to ``status_history``.
         """
         since = as_utc(since)
-        absent = self._ids({"source": source, "missing_since": {"$exists": False}, "last_seen": {"$lt": since}})
-        back = self._ids({"source": source, "missing_since": {"$exists": True}})
+        scope = {"source": source} | ({"seller_id": seller_id} if seller_id else {})
+        absent = self._ids({**scope, "missing_since": {"$exists": False}, "status": {"$ne": "gone"},
+                            "last_seen": {"$lt": since}})
+        back = self._ids({**scope, "missing_since": {"$exists": True}})
         absent, back = absent - seen_ids, back & seen_ids
-        self._update_ids(absent, {"$set": {"missing_since": since}})
-        self._update_ids(back, {"$unset": {"missing_since": ""}})
+        self._update_ids(absent, {"$set": {"missing_since": since, "status": "missing"},
+                                  "$push": {"status_history": self._capped({"status": "missing", "at": since})}})
+        self._update_ids(back, {"$set": {"status": "active"}, "$unset": {"missing_since": ""},
+                                "$push": {"status_history": self._capped({"status": "active", "at": since})}})
         return {"missing": len(absent), "back": len(back)}
+
+    def mark_gone(self, listing_id: str, reason: str, now: datetime | None = None) -> bool:
+        """The source says the listing was removed (its page answers 404, "sản phẩm không tồn tại").
+
+        Sets ``status: "gone"`` and ``gone_at`` and appends to ``status_history``; content and
+        ``last_seen`` stay as last seen. Returns False when no such listing is stored or it is gone already.
+        """
+        now = as_utc(now) if now else utcnow()
+        entry = {"status": "gone", "at": now, "reason": reason[:500]}
+        update = {"$set": {"status": "gone", "gone_at": now}, "$unset": {"missing_since": ""},
+                  "$push": {"status_history": self._capped(entry)}}
+        try:
+            result = self.coll.update_one({"$and": [{"_id": listing_id}, {"status": {"$ne": "gone"}}]}, update)
+        except PyMongoError as exc:
+            raise StorageError(f"listing {listing_id} not marked gone: {exc}") from exc
+        return result.modified_count == 1
 
     def add_evidence(self, listing_id: str, refs: Iterable[Mapping[str, Any]]) -> bool:
         """Add evidence refs (``storage.evidence``) to a stored listing; a ref already there is not repeated.
@@ -124,7 +177,7 @@ class ListingRepo:
             found = self.coll.find({"_id": {"$in": [d["_id"] for d in docs]}}, _PLAN_FIELDS)
             stored = {d["_id"]: d for d in found}
             plans = [self._plan(doc, stored.get(doc["_id"]), now) for doc in docs]
-            ops = [op for _, op in plans if op is not None]
+            ops: list[Any] = [op for _, op in plans if op is not None]
             unchanged = [doc["_id"] for doc, (_, op) in zip(docs, plans, strict=True) if op is None]
             if unchanged:
                 ops.append(UpdateMany({"_id": {"$in": unchanged}}, {"$set": {"last_seen": now}}))
@@ -158,11 +211,15 @@ class ListingRepo:
         if stored is None:
             return Outcome.CREATED, InsertOne(self._new(doc, evidence, digest, now))
         if stored.get("content_hash") != digest:
-            return Outcome.UPDATED, UpdateOne({"_id": doc["_id"]}, self._change(doc, stored, evidence, digest, now))
+            update = self._change(doc, stored, evidence, digest, now)
+            return Outcome.UPDATED, UpdateOne({"_id": doc["_id"]}, self._revived(update, stored, now))
+        sets: dict[str, Any] = {"last_seen": now}
         if evidence and not stored.get("evidence"):
-            return Outcome.UNCHANGED, UpdateOne({"_id": doc["_id"]},
-                                                {"$set": {"last_seen": now, "evidence": evidence}})
-        return Outcome.UNCHANGED, None
+            sets["evidence"] = evidence
+        update = self._revived({"$set": sets}, stored, now)
+        if update == {"$set": {"last_seen": now}}:
+            return Outcome.UNCHANGED, None
+        return Outcome.UNCHANGED, UpdateOne({"_id": doc["_id"]}, update)
 
     def _new(self, doc: dict[str, Any], evidence: list[Any], digest: str, now: datetime) -> dict[str, Any]:
         seller_id = doc.get("seller_id")
@@ -176,6 +233,7 @@ class ListingRepo:
             "seller_history": [{"seller_id": seller_id, "at": now}] if seller_id is not None else [],
             "review": {"status": "new"},
             "evidence": evidence,
+            "status": "active",
         }
 
     def _change(self, doc: dict[str, Any], stored: dict[str, Any], evidence: list[Any], digest: str,
@@ -192,6 +250,15 @@ class ListingRepo:
             update["$push"] = push
         if evidence:
             update["$addToSet"] = {"evidence": {"$each": evidence}}
+        return update
+
+    def _revived(self, update: dict[str, Any], stored: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """``update`` plus, for a listing stored as gone or missing, its return to ``active`` (kept in its history)."""
+        if stored.get("status") not in ("gone", "missing") and "missing_since" not in stored:
+            return update
+        update["$set"]["status"] = "active"
+        update["$unset"] = {"gone_at": "", "missing_since": ""}
+        update.setdefault("$push", {})["status_history"] = self._capped({"status": "active", "at": now})
         return update
 
     def _capped(self, entry: dict[str, Any]) -> dict[str, Any]:

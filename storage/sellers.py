@@ -3,12 +3,16 @@
 Scalars are set only when the new sighting knows them; phones, e-mails, tax codes and identity
 keys accumulate; ``website`` facts merge key by key. Identity keys (``phone:+84…``, ``tax:…``,
 ``email:…``, ``domain:…``) link the same operator across platforms.
+
+A crawl sees the same seller with every one of its listings: a sighting identical to the one this
+repository wrote less than ``resight_s`` earlier is not written again (it would only move ``last_seen``
+by seconds), which saves a database round trip per listing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.database import Database
@@ -22,6 +26,7 @@ __all__ = ["SellerRepo", "identity_keys"]
 
 LIST_FIELDS = ("phones", "emails", "tax_codes", "identity_keys")
 _MANAGED = frozenset({"_id", "first_seen", "last_seen", "website", *LIST_FIELDS})
+RESIGHT_S = 60.0
 
 
 def identity_keys(doc: Mapping[str, Any]) -> list[str]:
@@ -39,18 +44,25 @@ def identity_keys(doc: Mapping[str, Any]) -> list[str]:
 class SellerRepo:
     """The ``sellers`` collection."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, resight_s: float = RESIGHT_S) -> None:
         self.coll = db["sellers"]
+        self.resight = timedelta(seconds=resight_s)
+        self._written: dict[str, tuple[dict[str, Any], datetime]] = {}  # id -> (sighting, when) last written
 
     def upsert(self, doc: Mapping[str, Any], now: datetime | None = None) -> Outcome:
         """Merge one sighting of a seller into the stored one (CREATED or UPDATED)."""
         if not doc.get("_id"):
             raise ValueError("a seller needs an _id")
         now = as_utc(now) if now else utcnow()
+        sighting = bson_safe(doc)
+        last = self._written.get(sighting["_id"])
+        if last is not None and last[0] == sighting and timedelta(0) <= now - last[1] < self.resight:
+            return Outcome.UPDATED
         try:
-            result = self.coll.update_one({"_id": doc["_id"]}, _merge(bson_safe(doc), now), upsert=True)
+            result = self.coll.update_one({"_id": sighting["_id"]}, _merge(sighting, now), upsert=True)
         except PyMongoError as exc:
             raise StorageError(f"sellers write failed: {exc}") from exc
+        self._written[sighting["_id"]] = (sighting, now)
         return Outcome.CREATED if result.upserted_id is not None else Outcome.UPDATED
 
     def get(self, seller_id: str) -> dict[str, Any] | None:

@@ -6,6 +6,9 @@ append-only segment files under ``<QLTT_DATA_DIR>/spool/``. Each writing process
 at a time and holds an ``flock`` on it, so a replay never reads a segment that is still growing; a
 process killed with SIGKILL releases its lock and its segment becomes replayable.
 
+A spooled listing that was flagged carries its capture (the exchange it was parsed from), and its
+evidence (WARC, screenshot) is filed when it is replayed, as the evidence pipeline would have.
+
 Replay applies entries in order (segments by name, which starts with the creation time; lines in
 file order) and records its progress in ``<segment>.offset`` after every entry, so a replay that
 is interrupted resumes where it stopped. Every write is idempotent (listing and seller upserts keyed
@@ -38,13 +41,15 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
 from crawler.exceptions import StorageError
+from crawler.items import Capture
 from storage.embedded import _locked as locked
+from storage.evidence import BlobStore, EvidenceKeeper
 from storage.listings import ListingRepo
 from storage.runs import ERRORS_KEPT
 from storage.sellers import SellerRepo
 from storage.values import bson_safe
 
-__all__ = ["ReplayResult", "Spool", "apply", "decode", "encode", "for_directory", "is_transient"]
+__all__ = ["ReplayResult", "Spool", "apply", "decode", "encode", "for_directory", "is_transient", "run_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +97,20 @@ def is_transient(exc: BaseException) -> bool:
     """True when the database was away (retry later); False when it refused this write's content."""
     cause = exc.__cause__ if isinstance(exc, StorageError) and exc.__cause__ else exc
     if isinstance(cause, OperationFailure):
-        return False
+        return cause.has_error_label("RetryableWriteError")  # e.g. a primary stepping down
     return isinstance(cause, PyMongoError | StorageError)
 
 
-def apply(db: Database, entry: Mapping[str, Any], history_max: int = 50) -> None:
-    """Redo one spooled write. Raises what the repositories raise."""
+def apply(db: Database, entry: Mapping[str, Any], history_max: int = 50, evidence_root: Path | None = None) -> None:
+    """Redo one spooled write (evidence of a flagged listing under ``evidence_root``). Raises what the
+    repositories raise."""
     op, at = entry["op"], entry.get("at")
     if op == "listing":
         if entry.get("seller"):
             SellerRepo(db).upsert(entry["seller"], now=at)
         ListingRepo(db, price_history_max=history_max).upsert(entry["doc"], now=at)
+        if entry.get("capture") and evidence_root is not None:
+            _keep_evidence(db, evidence_root, entry["doc"]["_id"], Capture(**entry["capture"]))
     elif op == "seller":
         SellerRepo(db).upsert(entry["doc"], now=at)
     elif op == "run":
@@ -111,15 +119,42 @@ def apply(db: Database, entry: Mapping[str, Any], history_max: int = 50) -> None
         raise ValueError(f"unknown spool entry {op!r}")
 
 
+def _keep_evidence(db: Database, root: Path, listing_id: str, capture: Capture) -> None:
+    """What ``pipelines.evidence`` does for a flagged listing; a blob already kept is only linked."""
+    keeper = EvidenceKeeper(db, BlobStore(root))
+    try:
+        keeper.keep_warc(listing_id, capture)
+        if capture.screenshot is not None:
+            keeper.keep_screenshot(listing_id, capture, capture.screenshot)
+    except PyMongoError as exc:
+        raise StorageError(f"evidence of {listing_id} not kept: {exc}") from exc
+
+
+def run_entry(run_id: str, fields: Mapping[str, Any], errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The final update of a run record (status, times, stats, counts, health, errors) as an entry:
+    written directly with ``apply`` or, when the database is away, spooled and replayed the same way."""
+    return {"op": "run", "run_id": run_id, "op_id": uuid.uuid4().hex, "set": bson_safe(dict(fields)),
+            "errors": bson_safe(list(errors or []))}
+
+
 def _apply_run(db: Database, entry: Mapping[str, Any]) -> None:
-    """Finish a run record: ``$set`` its fields and push its errors, once per ``op_id``."""
-    update: dict[str, Any] = {"$set": bson_safe(dict(entry["set"])), "$addToSet": {"spool_ops": entry["op_id"]}}
+    """Finish a run record: ``$set`` its fields and push its errors, once per ``op_id`` (``applied_ops``).
+
+    Read, then write: nx-27017 does not match ``{"applied_ops": {"$ne": ...}}`` on a record without
+    the field, and replays are serialised anyway (one process replays at a time).
+    """
+    update: dict[str, Any] = {"$set": bson_safe(dict(entry["set"])), "$addToSet": {"applied_ops": entry["op_id"]}}
     errors = [bson_safe(e) for e in entry.get("errors") or []]
     if errors:
         update["$push"] = {"errors": {"$each": errors, "$slice": -ERRORS_KEPT}}
         update["$inc"] = {"error_count": len(errors)}
+    runs = db["runs"]
     try:
-        db["runs"].update_one({"_id": entry["run_id"], "spool_ops": {"$ne": entry["op_id"]}}, update)
+        run = runs.find_one({"_id": entry["run_id"]}, {"applied_ops": 1})
+        if run is None:
+            raise ValueError(f"no run {entry['run_id']}")  # rejected: kept in rejected.jsonl
+        if entry["op_id"] not in (run.get("applied_ops") or []):
+            runs.update_one({"_id": entry["run_id"]}, update)
     except PyMongoError as exc:
         raise StorageError(f"run {entry['run_id']} not written: {exc}") from exc
 
@@ -138,8 +173,9 @@ class ReplayResult:
 class Spool:
     """The spool folder. ``append`` is thread-safe; ``replay`` is serialised across processes."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, evidence_root: Path | None = None) -> None:
         self.directory = Path(directory)
+        self.evidence_root = evidence_root
         self._lock = threading.Lock()
         self._segment: IO[str] | None = None
         self._seq = 0
@@ -154,10 +190,6 @@ class Spool:
             segment.write(line + "\n")
             segment.flush()
             os.fsync(segment.fileno())
-
-    def run_update(self, run_id: str, fields: Mapping[str, Any], errors: list[dict[str, Any]] | None = None) -> None:
-        """Spool the final update of a run record (status, times, stats, counts, health, errors)."""
-        self.append("run", run_id=run_id, op_id=uuid.uuid4().hex, set=dict(fields), errors=errors or [])
 
     def rotate(self) -> None:
         """Close this process's segment, so it can be replayed; later appends open a new one."""
@@ -212,12 +244,16 @@ class Spool:
             except BlockingIOError:
                 return True  # a live writer's segment: replayed once it is closed
             offset_path = path.with_suffix(".offset")
-            with offset_path.open("a+b") as progress:
+            # Not O_APPEND: on Linux pwrite() to an O_APPEND file appends whatever the offset.
+            progress = os.open(offset_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
                 for end, raw in _lines(path, _offset(path)):
                     if not self._replay_line(db, raw, history_max, result, path):
                         return False
-                    os.pwrite(progress.fileno(), b"%020d\n" % end, 0)
-                    os.fsync(progress.fileno())
+                    os.pwrite(progress, b"%020d\n" % end, 0)
+                    os.fsync(progress)
+            finally:
+                os.close(progress)
             path.unlink()
             offset_path.unlink(missing_ok=True)
         return True
@@ -227,7 +263,7 @@ class Spool:
             self._reject(raw, "dòng ghi dở (tiến trình bị dừng khi đang ghi)", path, result)
             return True
         try:
-            apply(db, decode(json.loads(raw)), history_max)
+            apply(db, decode(json.loads(raw)), history_max, self.evidence_root)
         except Exception as exc:
             if is_transient(exc):
                 result.stopped = True
@@ -283,10 +319,10 @@ _open: dict[Path, Spool] = {}
 _open_lock = threading.Lock()
 
 
-def for_directory(directory: Path | str) -> Spool:
+def for_directory(directory: Path | str, evidence_root: Path | None = None) -> Spool:
     """The process's one ``Spool`` of ``directory``, so the pipeline and the run recorder share a segment."""
     key = Path(directory).resolve()
     with _open_lock:
         if key not in _open:
-            _open[key] = Spool(key)
+            _open[key] = Spool(key, evidence_root)
         return _open[key]

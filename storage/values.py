@@ -10,6 +10,7 @@ from typing import Any
 __all__ = ["as_utc", "bson_safe", "utcnow"]
 
 _INT64 = 2**63
+_PLAIN = (str, bool, float, bytes)  # bool before int: True is an int
 
 
 def utcnow() -> datetime:
@@ -28,8 +29,13 @@ def bson_safe(value: Any) -> Any:
 
     Scrapy stats are the typical input: keys like ``downloader/response_status_count/200`` or
     ``log_count/INFO`` are fine, but custom keys may hold dots, and values may be timedeltas.
+    Every listing written goes through here, so the common types are tested first (``bench/store.py``).
     """
-    if isinstance(value, Mapping):
+    if value is None or isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else str(value)
+    if isinstance(value, dict | Mapping):
         return {_safe_key(k): bson_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [bson_safe(v) for v in value]
@@ -41,13 +47,11 @@ def bson_safe(value: Any) -> Any:
         return value.total_seconds()
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, bool) or value is None or isinstance(value, str | float | bytes):
-        return value
-    if isinstance(value, int):
-        return value if -_INT64 <= value < _INT64 else str(value)
     return str(value)
 
 
 def _safe_key(key: Any) -> str:
+    if type(key) is str and key and "." not in key and "$" not in key:
+        return key
     text = str(key).replace(".", "_").replace("$", "")
     return text or "_"

@@ -12,7 +12,7 @@ from pymongo.database import Database
 import storage
 from storage.embedded import ensure_server, stop_server
 
-pytest_plugins = ["tests.sandbox_plugin"]
+pytest_plugins = ["tests.sandbox_plugin", "tests.gated_sandbox"]
 
 # Tests talk to loopback servers only; a proxy from the environment would intercept them.
 for _name in [n for n in os.environ if n.lower() in ("http_proxy", "https_proxy", "all_proxy")]:

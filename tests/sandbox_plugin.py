@@ -11,7 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,7 @@ class CrawlEnv:
     mongo_uri: str
     db_name: str
     data_dir: Path
+    settings: dict[str, str] = field(default_factory=dict)  # extra QLTT_* for this test's crawls
 
     @property
     def env(self) -> dict[str, str]:
@@ -55,6 +56,7 @@ class CrawlEnv:
             QLTT_DATA_DIR=str(self.data_dir),
             QLTT_LOG_LEVEL="INFO",
         )
+        env.update(self.settings)
         return env
 
     def qltt(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:

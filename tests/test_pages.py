@@ -25,6 +25,7 @@ from spiders.pages.sendo import SendoProductPage, SendoSearchPage, SendoShopPage
 from spiders.pages.shopee import (
     ShopeeItemPage,
     ShopeeRecommendPage,
+    ShopeeRenderedPage,
     ShopeeSearchPage,
     ShopeeShopPage,
     shopee_price,
@@ -42,6 +43,7 @@ PAGES: dict[str, type[Page]] = {
     "shopee_recommend_page": ShopeeRecommendPage,
     "shopee_item_page": ShopeeItemPage,
     "shopee_shop_page": ShopeeShopPage,
+    "shopee_rendered_page": ShopeeRenderedPage,
     "lazada_search_page": LazadaSearchPage,
     "lazada_store_page": LazadaStorePage,
     "lazada_product_page": LazadaProductPage,
@@ -160,6 +162,9 @@ def test_shopee_prices_are_scaled_by_100000(raw: Any, vnd: int | None) -> None:
         ("Giày 1.250.000đ freeship", 1_250_000, "1.250.000đ"),
         ("Đồng hồ Rolex replica IB giá nhé", None, "ib giá"),
         ("Alo 0912.345.678 nhé", None, None),
+        ("Rolex mạ vàng 18K super fake, giá 9tr5", 9_500_000, "9tr5"),
+        ("Shot count 4.200, ngoại hình 98%. Giá 15tr5", 15_500_000, "15tr5"),
+        ("Màu be, giá mua 1tr390 pass 650k", 650_000, "650k"),
     ],
 )
 def test_facebook_prices_written_in_posts(text: str, price: int | None, price_text: str | None) -> None:

@@ -50,3 +50,45 @@ def test_offsets_map_back_to_original_words() -> None:
 def test_phrases_normalise_like_text() -> None:
     assert normalize_phrase("Rep 1:1") == "rep 1:1"
     assert normalize_phrase("Siêu Cấp") == "sieu cap"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Túi (G U C C I) da", "tui guci da"),  # spaced letters inside punctuation
+        ("Túi 2 G U C C I", "tui 2 guci"),
+        ("giao hàng ở Hà Nội", "giao hang o ha noi"),  # a lone letter between words is not spelt out
+        ("kích thước 2 x 3 m", "kich thuoc 2 x 3 m"),
+    ],
+)
+def test_spaced_letters_need_three_lone_letters(raw: str, expected: str) -> None:
+    assert normalize(raw).text.strip() == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Giày  Nike\t\tAir\nrep 1:1 ",  # runs of mixed white space
+        " Nike rep 1:1 Nike rep 1:1",  # the same words twice: the second occurrence maps to itself
+        "Nikee Nike rep 1:1!",  # a word containing another
+    ],
+)
+def test_offsets_survive_any_spacing_and_repeated_words(raw: str) -> None:
+    norm = normalize(raw)
+    start = norm.text.rindex("rep 1:1")
+    begin, end = norm.source(start, start + len("rep 1:1"))
+    assert raw[begin:end] == "rep 1:1" and begin == raw.rindex("rep 1:1")
+
+
+def test_alternate_reading_maps_to_its_word() -> None:
+    norm = normalize("Túi  Ba1enciaga chính hãng")
+    start = norm.text.index(" balenciaga ") + 1
+    begin, end = norm.source(start, start + len("balenciaga"))
+    assert norm.original[begin:end] == "Ba1enciaga"
+
+
+def test_same_text_normalises_the_same_every_time() -> None:
+    first = normalize("Gucc! G.U.C.C.I ko cần đơn 😍")
+    again = normalize("Gucc! G.U.C.C.I ko cần đơn 😍")
+    assert first.text == again.text
+    assert [first.source(i, i + 1) for i in range(1, 8)] == [again.source(i, i + 1) for i in range(1, 8)]

@@ -60,3 +60,19 @@ def test_name_variants(engine: rules.Engine, name: str) -> None:
 @pytest.mark.parametrize("name", ["Tiệm Bánh Hằng Nga", "Đồng Hồ Giá Sỉ", "Quang Vinh Điện Máy Xanh Lá Cây"])
 def test_generic_or_personal_name_is_not_a_match(engine: rules.Engine, name: str) -> None:
     assert not _hits(engine, name=name)
+
+
+def test_unlisted_phone_in_text_is_not_a_match(engine: rules.Engine) -> None:
+    assert not _hits(engine, description="Zalo 0987 654 321, giao hàng toàn quốc")
+
+
+def test_listed_phone_among_other_numbers(engine: rules.Engine) -> None:
+    text = "Hotline 0987.654.321 hoặc (+84) 912-345-678, mã SP 123456789012"
+    assert any("W-1" in d for d in _hits(engine, description=text))
+
+
+@pytest.mark.parametrize("url", ["https://user@khoitrang-pod.vn:8443/p/1", "HTTPS://WWW.KhoiTrang-Pod.vn?x=1",
+                                 "http://khoitrang-pod.vn#top"])
+def test_domain_of_any_url_form(engine: rules.Engine, url: str) -> None:
+    listing = {"title": "Sản phẩm", "url": url, "seller": {"id": "web:other.vn", "name": "Người bán"}}
+    assert any("W-2" in f.description for f in engine.match(listing) if f.category == "watchlist")

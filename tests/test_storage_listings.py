@@ -192,8 +192,42 @@ def test_mark_missing_flags_and_clears(repo: ListingRepo) -> None:
     assert repo.get("tiki:10:3")["missing_since"] == T0 + DAY
     assert "missing_since" not in repo.get("shopee:1:9")
     assert "missing_since" not in repo.get("tiki:10:1")
-    repo.bulk_upsert([listing(1), listing(3)], now=T0 + 2 * DAY)
-    assert repo.mark_missing("tiki", {"tiki:10:1", "tiki:10:3"}, since=T0 + 2 * DAY) == {"missing": 1, "back": 1}
-    assert "missing_since" not in repo.get("tiki:10:3")
+    repo.bulk_upsert([listing(1), listing(3)], now=T0 + 2 * DAY)  # seen again: active at once
+    back = repo.get("tiki:10:3")
+    assert "missing_since" not in back and back["status"] == "active"
+    assert [(e["status"], e["at"]) for e in back["status_history"]] == [("missing", T0 + DAY), ("active", T0 + 2 * DAY)]
+    assert repo.mark_missing("tiki", {"tiki:10:1", "tiki:10:3"}, since=T0 + 2 * DAY) == {"missing": 1, "back": 0}
     assert repo.get("tiki:10:2")["missing_since"] == T0 + 2 * DAY
     assert [d["_id"] for d in repo.find({"missing_since": {"$exists": True}})] == ["tiki:10:2"]
+
+
+def test_gone_listing_is_kept_and_comes_back_when_seen(repo: ListingRepo) -> None:
+    repo.upsert(listing(1), now=T0)
+    repo.upsert(listing(2), now=T0)
+    assert repo.get("tiki:10:1")["status"] == "active"
+    assert repo.mark_gone("tiki:10:1", "HTTP 404", now=T0 + DAY) is True
+    assert repo.mark_gone("tiki:10:1", "HTTP 404", now=T0 + 2 * DAY) is False  # already gone: no new entry
+    assert repo.mark_gone("tiki:10:404", "HTTP 404", now=T0 + DAY) is False
+    gone = repo.get("tiki:10:1")
+    assert gone["status"] == "gone" and gone["gone_at"] == T0 + DAY and gone["last_seen"] == T0
+    assert gone["status_history"] == [{"status": "gone", "at": T0 + DAY, "reason": "HTTP 404"}]
+    assert gone["title"] == listing(1)["title"], "a gone listing keeps what it showed"
+    assert repo.upsert(listing(1), now=T0 + 3 * DAY) is Outcome.UNCHANGED
+    back = repo.get("tiki:10:1")
+    assert back["status"] == "active" and "gone_at" not in back and back["last_seen"] == T0 + 3 * DAY
+    assert [e["status"] for e in back["status_history"]] == ["gone", "active"]
+    repo.mark_gone("tiki:10:2", "sản phẩm không tồn tại", now=T0 + DAY)
+    assert repo.upsert(listing(2, price=1), now=T0 + 2 * DAY) is Outcome.UPDATED
+    changed = repo.get("tiki:10:2")
+    assert changed["status"] == "active" and changed["price"] == 1 and len(changed["price_history"]) == 2
+    assert repo.upsert(listing(2, price=1), now=T0 + 3 * DAY) is Outcome.UNCHANGED
+    assert len(repo.get("tiki:10:2")["status_history"]) == 2
+
+
+def test_mark_missing_of_one_shop_leaves_other_shops_and_gone_listings(repo: ListingRepo) -> None:
+    repo.bulk_upsert([listing(1), listing(2), listing(3, seller_id="tiki:77", _id="tiki:77:3")], now=T0)
+    repo.mark_gone("tiki:10:2", "HTTP 404", now=T0 + DAY)
+    assert repo.mark_missing("tiki", set(), since=T0 + DAY, seller_id="tiki:10") == {"missing": 1, "back": 0}
+    assert repo.get("tiki:10:1")["status"] == "missing" and repo.get("tiki:10:1")["missing_since"] == T0 + DAY
+    assert repo.get("tiki:10:2")["status"] == "gone" and "missing_since" not in repo.get("tiki:10:2")
+    assert repo.get("tiki:77:3")["status"] == "active"

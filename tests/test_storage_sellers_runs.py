@@ -31,6 +31,18 @@ def test_seller_sightings_merge(db: Database) -> None:
                                             "tax:0101234567"}
 
 
+
+def test_a_repeated_sighting_is_written_again_only_when_it_says_more_or_later(db: Database) -> None:
+    sellers = SellerRepo(db)
+    seen = {"_id": "tiki:7", "source": "tiki", "name": "Shop Bảy"}
+    sellers.upsert(seen, now=T0)
+    sellers.upsert(dict(seen), now=T0 + timedelta(seconds=30))  # the same, seconds later: not written
+    assert sellers.get("tiki:7")["last_seen"] == T0  # type: ignore[index]
+    sellers.upsert({**seen, "location": "Hà Nội"}, now=T0 + timedelta(seconds=40))  # says more: written
+    assert sellers.get("tiki:7")["location"] == "Hà Nội"  # type: ignore[index]
+    sellers.upsert({**seen, "location": "Hà Nội"}, now=T0 + timedelta(minutes=5))  # later than RESIGHT_S
+    assert sellers.get("tiki:7")["last_seen"] == T0 + timedelta(minutes=5)  # type: ignore[index]
+
 def test_identity_keys_link_sellers_across_platforms(db: Database) -> None:
     sellers = SellerRepo(db)
     sellers.upsert({"_id": "tiki:42", "source": "tiki", "phones": ["+84912345678"]})

@@ -10,7 +10,7 @@ import typer
 from crawler import config
 from crawler.cli.common import run_spiders
 
-__all__ = ["register"]
+__all__ = ["register", "spider_arguments"]
 
 
 def crawl(
@@ -26,11 +26,7 @@ def crawl(
     trigger: str = typer.Option("adhoc", "--trigger", hidden=True),
 ) -> None:
     """Thu thập theo yêu cầu (ad hoc) với một bộ thu thập; kết quả được lưu và ghi thành một lượt chạy."""
-    arguments: dict[str, Any] = {"query": query, "url": url, "shop": shop, "max_pages": max_pages, "since": since}
-    arguments = {k: v for k, v in arguments.items() if v}
-    if not any(k in arguments for k in ("query", "url", "shop")):
-        typer.echo("Lỗi: cần ít nhất một --query, --url hoặc --shop.", err=True)
-        raise typer.Exit(2)
+    arguments = spider_arguments(query, url, shop, max_pages, since)
     overrides: dict[str, Any] = {"QLTT_RUN_TRIGGER": trigger}
     if job:
         overrides.update(job_settings(job))
@@ -42,6 +38,20 @@ def crawl(
         f"{stats.get('qltt/match/flagged_count', 0)} tin bị gắn cờ, "
         f"kết thúc: {stats.get('finish_reason', '?')}."
     )
+    if "finish_reason" not in stats:  # the crawl never opened (e.g. the database unreachable at start)
+        typer.echo("Lỗi: bộ thu thập không chạy được — xem thông báo lỗi ở trên.", err=True)
+        raise typer.Exit(1)
+
+
+def spider_arguments(query: list[str], url: list[str], shop: list[str], max_pages: int | None,
+                     since: str | None) -> dict[str, Any]:
+    """The spider arguments given; exits with a message when no query, URL or shop says what to crawl."""
+    arguments: dict[str, Any] = {"query": query, "url": url, "shop": shop, "max_pages": max_pages, "since": since}
+    arguments = {k: v for k, v in arguments.items() if v}
+    if not any(k in arguments for k in ("query", "url", "shop")):
+        typer.echo("Lỗi: cần ít nhất một --query, --url hoặc --shop.", err=True)
+        raise typer.Exit(2)
+    return arguments
 
 
 def job_settings(name: str) -> dict[str, Any]:

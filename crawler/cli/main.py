@@ -16,10 +16,11 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach every command group; each module exposes ``register(app)``."""
-    from crawler.cli import console, crawl, demo, evidence, export, listings, runs, schedule, spool, tips
+    from crawler.cli import console, crawl, demo, evidence, export, listings, runs, schedule, spool, tips, worker
     from crawler.cli import rules as rules_cli
 
-    for module in (demo, crawl, listings, evidence, console, rules_cli, export, schedule, runs, tips, spool):
+    for module in (demo, crawl, listings, evidence, console, rules_cli, export, schedule, runs, tips, spool,
+                   worker):
         module.register(app)
 
 

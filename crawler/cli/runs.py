@@ -1,4 +1,6 @@
-"""``qltt runs``: the latest crawls, scheduled, ad hoc or from tips, with what each found and how it ended."""
+"""``qltt runs``: the latest crawls, scheduled, ad hoc or from tips, with what each found, how it ended and
+its health (``crawler.extensions.health``): the reasons of a degraded or broken run, and which runs a
+resumed job continued."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from typing import Any
 import typer
 
 from crawler.cli.common import database, local_time, table
+from crawler.extensions.health import STATUS_LABELS as HEALTH_VI
 from storage.runs import RunRepo
 
-__all__ = ["describe_arguments", "register"]
+__all__ = ["describe_arguments", "notes", "register"]
 
 STATUS_VI = {
     "running": "đang chạy",
@@ -18,9 +21,10 @@ STATUS_VI = {
     "timeout": "quá giờ",
     "interrupted": "bị dừng",
 }
-TRIGGER_VI = {"schedule": "lịch", "adhoc": "theo yêu cầu", "tip": "tin báo", "demo": "demo"}
+TRIGGER_VI = {"schedule": "lịch", "adhoc": "theo yêu cầu", "tip": "tin báo", "demo": "demo",
+              "worker": "máy thu thập"}
 HEADERS = ["Lượt chạy", "Kích hoạt", "Bộ thu thập", "Tham số", "Bắt đầu", "Kết thúc", "Trạng thái",
-           "Trang", "Tin", "Mới", "Gắn cờ mới", "Lỗi"]
+           "Sức khỏe", "Trang", "Tin", "Mới", "Gắn cờ mới", "Lỗi"]
 
 
 def describe_arguments(args: dict[str, Any], width: int = 40) -> str:
@@ -42,6 +46,7 @@ def _row(run: dict[str, Any]) -> list[Any]:
         local_time(run.get("started_at")),
         local_time(run.get("finished_at")),
         STATUS_VI.get(status, status),
+        HEALTH_VI.get((run.get("health") or {}).get("status", ""), "—"),
         counts.get("pages", 0),
         counts.get("listings", 0),
         counts.get("created", 0),
@@ -61,10 +66,26 @@ def runs(
         return
     typer.echo(table(HEADERS, [_row(run) for run in found]))
     for run in found:
-        errors = run.get("errors") or []
-        if run.get("status") in ("failed", "timeout") and errors:
-            reason = str(errors[-1].get("reason") or "")
-            typer.echo(f"  {run['_id']} ({STATUS_VI.get(run['status'])}): {reason}")
+        for note in notes(run):
+            typer.echo(f"  {run['_id']}{note}")
+
+
+def notes(run: dict[str, Any]) -> list[str]:
+    """Lines (after the run id) a reader needs beyond the row: why it failed, its health, a kill and a resumption."""
+    found = []
+    errors = run.get("errors") or []
+    if run.get("status") in ("failed", "timeout") and errors:
+        found.append(f" ({STATUS_VI.get(run['status'])}): {errors[-1].get('reason') or ''}")
+    health = run.get("health") or {}
+    if health.get("status") in ("degraded", "broken"):
+        found += [f" ({HEALTH_VI[health['status']]}): {reason}" for reason in health.get("reasons") or []]
+    if run.get("killed"):
+        found.append(": tiến trình bị dừng đột ngột (kill, mất điện), không kịp đóng lượt chạy")
+    if run.get("resumed_from"):
+        found.append(f": tiếp tục công việc {run.get('job')} từ lượt {', '.join(run['resumed_from'])}")
+    if run.get("resumed_by"):
+        found.append(f": được tiếp tục bởi lượt {run['resumed_by']}")
+    return found
 
 
 def register(app: typer.Typer) -> None:

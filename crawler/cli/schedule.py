@@ -95,7 +95,7 @@ def run_now(
         typer.echo(f"Lỗi: công việc {job!r} đang chạy — {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"Công việc {job}: lượt chạy {run_id}, trạng thái {status}. Xem: qltt runs")
-    if status != "finished":
+    if status not in ("finished", "queued"):  # queued: QLTT_REDIS_URL is set, the workers crawl it
         raise typer.Exit(1)
 
 

@@ -36,7 +36,9 @@ def _replay() -> ReplayResult | None:
     except StorageError as exc:
         log.warning("spool not replayed, database unreachable: %s", exc)
         return None
-    return Spool(spool_dir()).replay(db, int(config.get("QLTT_PRICE_HISTORY_MAX")))
+    from storage.evidence import root_from_config
+
+    return Spool(spool_dir(), root_from_config()).replay(db, int(config.get("QLTT_PRICE_HISTORY_MAX")))
 
 
 def _describe(result: ReplayResult) -> str:

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from pymongo.database import Database
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crawler.console import auth, decisions, evidence, images, listing, queue, seller
+from crawler.console import auth, decisions, evidence, images, listing, queue, runs, seller
 from crawler.console.format import (
     CATEGORY_LABELS,
     ROLE_LABELS,
@@ -65,7 +65,7 @@ def create_app(
     app.state.session_lifetime = timedelta(hours=session_hours)
     app.state.fetch_image = fetch_image
     app.state.templates = _templates()
-    for module in (auth, queue, listing, seller, decisions, evidence, images):
+    for module in (auth, queue, listing, seller, decisions, evidence, images, runs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(auth.SignInRequired, _sign_in)

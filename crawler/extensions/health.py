@@ -12,8 +12,9 @@ the CLI and the console show it.
 Stats read: ``finish_reason``, ``downloader/request_count``, ``response_received_count``,
 ``retry/count``, ``qltt/page/<kind>_count`` (blocked, parse, http, network), ``spider_exceptions/count``,
 ``qltt/store/listing_received_count``, ``qltt/store/empty_<field>_count``,
-``item_dropped_reasons_count/InvalidItem`` (listings without a title), ``playwright/page_count`` and
-``qltt/playwright/page_crashed_count``.
+``item_dropped_reasons_count/InvalidItem`` (listings without a title), ``qltt/store/spooled_count``
+and ``qltt/store/lost_count`` (a database outage), ``qltt/evidence/failed_count``,
+``playwright/page_count`` and ``qltt/playwright/page_crashed_count``.
 """
 
 from __future__ import annotations
@@ -189,8 +190,19 @@ def crashes(f: _Facts, t: Thresholds) -> Iterator[Finding]:
         yield level, f"{f.source}: {crashed} trang trình duyệt bị sập ({_pct(share)})"
 
 
+def outage(f: _Facts, t: Thresholds) -> Iterator[Finding]:
+    """An outage loses nothing that reached the spool; what could not even be spooled is lost."""
+    if lost := f.n("qltt/store/lost_count"):
+        yield "broken", f"{f.source}: {lost} mục bị mất — không ghi được vào cơ sở dữ liệu lẫn hàng đợi cục bộ"
+    if spooled := f.n("qltt/store/spooled_count"):
+        yield "degraded", (f"{f.source}: cơ sở dữ liệu gián đoạn, {spooled} mục được lưu tạm vào hàng đợi cục bộ "
+                           "(qltt spool replay)")
+    if failed := f.n("qltt/evidence/failed_count"):
+        yield "degraded", f"{f.source}: {failed} bằng chứng không lưu được"
+
+
 MONITORS: tuple[Monitor, ...] = (
-    finish_reason, nothing_fetched, blocked, unreadable, errors, retries, empty_fields, item_count, crashes,
+    finish_reason, nothing_fetched, blocked, unreadable, errors, retries, empty_fields, item_count, crashes, outage,
 )
 
 

@@ -3,8 +3,9 @@
 A crawl run as a resumable job (``JOBDIR``, ``qltt crawl --job NAME``) records the job's name; when
 it starts, an earlier run of the same job still marked ``running`` was killed without closing
 (SIGKILL, power loss) and is marked ``interrupted``, and the new run links to the runs it resumes
-(``resumed_from``; the old ones get ``resumed_by``). When the database is away at the end, the
-final update goes to the spool and is replayed with the listings.
+(``resumed_from``; the old ones get ``resumed_by``). When the database is away, page errors are
+kept in memory and the final update (status, counts, health, errors) goes to the spool, after the
+listings the crawl spooled, and is replayed with them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
@@ -22,7 +24,7 @@ from crawler.exceptions import StorageError
 from crawler.extensions.health import Thresholds, assess, previous_counts
 from crawler.signals import page_failed
 from pipelines.store import database, spool
-from storage.spool import Spool
+from storage.spool import Spool, apply, run_entry
 from storage.values import utcnow
 
 __all__ = ["RunRecorder"]
@@ -30,7 +32,10 @@ __all__ = ["RunRecorder"]
 logger = logging.getLogger(__name__)
 
 # Scrapy's finish reasons mapped to the run statuses qltt shows.
-STATUS = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
+STATUS = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted",
+          "closespider_timeout": "timeout"}
+# What a write raises when the database is away (repositories raise StorageError or PyMongo's own).
+DB_ERRORS = (StorageError, PyMongoError)
 
 
 class RunRecorder:
@@ -47,6 +52,7 @@ class RunRecorder:
         self.job: str | None = Path(jobdir).name if jobdir else None
         self.resumed_from: list[str] = []
         self.unwritten_errors: list[dict[str, Any]] = []
+        self.db_away = False  # after one failed write, errors wait for the final update
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
@@ -86,9 +92,14 @@ class RunRecorder:
         if not self.run_id:
             return
         error = {"url": url, "reason": reason, "kind": kind, "status": status, "at": utcnow()}
+        if self.db_away:
+            self.unwritten_errors.append(error)
+            return
         try:
             self.runs.add_error(self.run_id, error)
-        except StorageError:
+        except DB_ERRORS as exc:
+            logger.warning("run %s: error not recorded yet, database unavailable (%s)", self.run_id, exc)
+            self.db_away = True  # do not block the reactor on every later error
             self.unwritten_errors.append(error)  # written with the run's final update
 
     def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
@@ -102,21 +113,22 @@ class RunRecorder:
         health = self._health(spider, stats)
         fields = {"status": STATUS.get(reason, "failed"), "finished_at": utcnow(), "stats": stats,
                   "counts": _counts(stats), "health": health}
+        # One update, the same one a replay would make, so a spooled ending is exactly this ending.
+        entry = run_entry(self.run_id, fields, self.unwritten_errors)
         try:
-            self.runs.finish(self.run_id, fields["status"], stats, self.unwritten_errors, counts=fields["counts"])
-            self.runs.coll.update_one({"_id": self.run_id}, {"$set": {"health": health}})
-        except StorageError as exc:
+            apply(self.runs.coll.database, entry)
+        except DB_ERRORS as exc:
             if self.spool is None:
                 raise
             logger.warning("run %s: database unavailable, final record spooled (%s)", self.run_id, exc)
-            self.spool.run_update(self.run_id, fields, self.unwritten_errors)
+            self.spool.append(**entry)
         logger.info("run %s %s: %s; health %s", self.run_id, reason, fields["counts"], health)
 
     def _health(self, spider: Spider, stats: dict[str, Any]) -> dict[str, Any]:
         thresholds = Thresholds.from_settings(self.crawler.settings.get)
         try:
             earlier = self.runs.recent(limit=50, spider=spider.name)
-        except StorageError:
+        except DB_ERRORS:
             earlier = []
         previous = previous_counts(earlier, getattr(spider, "arguments", {}), thresholds.history)
         return assess(spider.name, stats, previous, thresholds, resumed=bool(self.resumed_from)).to_doc()

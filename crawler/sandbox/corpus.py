@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 from crawler.clean import strip_accents
 
-__all__ = ["CORPUS_FILE", "by_source", "fold", "load", "matches_query", "slugify", "websites"]
+__all__ = ["CORPUS_FILE", "by_source", "fold", "load", "matches_query", "slugify", "stable", "websites"]
 
 CORPUS_FILE = Path(__file__).with_name("corpus") / "listings.jsonl"
 _TOKEN = re.compile(r"\w+")
@@ -49,3 +50,8 @@ def matches_query(row: dict[str, Any], query: str) -> int:
 def slugify(text: str) -> str:
     """The URL slug the Vietnamese marketplaces make from a title: folded, lower-case, dashes."""
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+def stable(text: str, low: int, high: int) -> int:
+    """A number that looks random but is the same on every run, so re-crawls see unchanged content."""
+    return low + zlib.crc32(text.encode()) % (high - low + 1)

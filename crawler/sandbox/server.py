@@ -35,6 +35,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes = b""
+    at: float = 0.0  # time.monotonic() of arrival, to check how long a client waited (Retry-After)
 
     def arg(self, name: str, default: str = "") -> str:
         return self.query.get(name, [default])[0]
@@ -57,7 +58,10 @@ class Reply:
 
 
 class Site(Protocol):
-    """One source replica; ``hosts`` it answers for, ``handle`` returns None for an unknown path."""
+    """One source replica; ``hosts`` it answers for, ``handle`` returns None for an unknown path.
+
+    A replica may also define ``fault(kind, request) -> Reply | None`` to answer a fault its site's way.
+    """
 
     hosts: tuple[str, ...]
 
@@ -104,8 +108,13 @@ def encode_cp1258(text: str) -> bytes:
 FAULTS: dict[str, Callable[[], Reply]] = {
     "500": lambda: Reply(500, "<h1>500 Internal Server Error</h1>"),
     "429": lambda: Reply(429, "Too Many Requests", "text/plain", {"Retry-After": "0"}),
+    "429-wait": lambda: Reply(429, "Too Many Requests", "text/plain", {"Retry-After": "2"}),
     "malformed-json": lambda: Reply(200, '{"data": [{"id": 1, "name": "Sản phẩm', "application/json"),
     "non-utf8": lambda: Reply(200, encode_cp1258(NON_UTF8_PAGE), "text/html"),
+    "cp1258": lambda: Reply(200, encode_cp1258(NON_UTF8_PAGE), "text/html; charset=windows-1258"),
+    # Declared UTF-8, with a truncated sequence and stray bytes in the middle (a broken CMS template).
+    "broken-utf8": lambda: Reply(200, NON_UTF8_PAGE.encode().replace(b"<p>", b"<p>\xe1\xbb \xff\xfe"),
+                                 "text/html; charset=utf-8"),
     "block": lambda: Reply(200, BLOCK_PAGE),
     "oversized": cache(lambda: Reply(200, b"<html><body>" + b"x" * (50 << 20) + b"</body></html>")),
     "gzip-bomb": cache(
@@ -147,6 +156,7 @@ class Sandbox:
         self._by_host = {host: site for site in self.sites for host in site.hosts}
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, int]] = []
+        self.requests: list[Request] = []  # what clients sent (headers, arrival time), in order
         self.delay = delay
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -196,6 +206,7 @@ class Sandbox:
         with self._lock:
             self.faults.clear()
             self.log.clear()
+            self.requests.clear()
 
     def counts(self, host: str | None = None) -> Counter[str]:
         """How often each path (with query) was requested, optionally for one host."""
@@ -207,6 +218,7 @@ class Sandbox:
         reply = self._fault_for(request) or self._route(request)
         with self._lock:
             self.log.append((request.host, handler.path if "://" not in handler.path else request.path, reply.status))
+            self.requests.append(request)
         if self.delay:
             time.sleep(self.delay)
         self._send(handler, reply)
@@ -218,16 +230,18 @@ class Sandbox:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(min(length, 1 << 20)) if length else b""
         headers = {k.lower(): v for k, v in handler.headers.items()}
-        return Request(handler.command, host, path, parse_qs(target.query), headers, body)
+        return Request(handler.command, host, path, parse_qs(target.query), headers, body, time.monotonic())
 
     def _fault_for(self, request: Request) -> Reply | None:
         url = f"{request.host}{request.path}"
         with self._lock:
-            for fault in self.faults:
-                if fault.match in url and (fault.times == 0 or fault.hits < fault.times):
-                    fault.hits += 1
-                    return FAULTS[fault.kind]()
-        return None
+            fault = next((f for f in self.faults if f.match in url and (f.times == 0 or f.hits < f.times)), None)
+            if fault is None:
+                return None
+            fault.hits += 1
+        # A replica may answer a fault the way its site does (Lazada's slider captcha for ``block``).
+        site_fault = getattr(self._by_host.get(request.host), "fault", None)
+        return (site_fault(fault.kind, request) if site_fault else None) or FAULTS[fault.kind]()
 
     def _route(self, request: Request) -> Reply:
         site = self._by_host.get(request.host)

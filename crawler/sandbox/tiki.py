@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import math
 import re
-import zlib
+from collections import defaultdict
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.sandbox.corpus import by_source, matches_query, slugify
+from crawler.sandbox.corpus import stable as _stable
 from crawler.sandbox.server import Reply, Request
+from crawler.sandbox.synthetic import tiki_rows
 
 __all__ = ["TikiSite"]
 
@@ -28,21 +30,38 @@ def _ids(row: dict[str, Any]) -> tuple[int, int, int]:
     return int(shop), int(item), spid
 
 
-def _stable(text: str, low: int, high: int) -> int:
-    """A number that looks random but is the same on every run, so re-crawls see unchanged content."""
-    return low + zlib.crc32(text.encode()) % (high - low + 1)
-
-
 class TikiSite:
+    """The corpus's Tiki listings, or with ``generated=N`` N synthetic ones (``crawler.sandbox.synthetic``)
+    served 40 to a page as tiki.vn does, for benchmarks and scale tests."""
+
     hosts = ("tiki.vn", "api.tiki.vn")
+
+    def __init__(self, generated: int = 0) -> None:
+        self.generated = generated
+        self.page_size_max = 40 if generated else PAGE_SIZE_MAX
+        self._hits: dict[str, list[dict[str, Any]]] = {}  # search results by query, computed once
 
     @cached_property
     def rows(self) -> list[dict[str, Any]]:
-        return by_source("tiki")
+        return tiki_rows(self.generated) if self.generated else by_source("tiki")
 
     @cached_property
     def by_id(self) -> dict[int, dict[str, Any]]:
         return {_ids(row)[1]: row for row in self.rows}
+
+    @cached_property
+    def by_shop(self) -> dict[str, list[dict[str, Any]]]:
+        shops: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.rows:
+            shops[str(_ids(row)[0])].append(row)
+        return dict(shops)
+
+    @cached_property
+    def by_store_slug(self) -> dict[str, list[dict[str, Any]]]:
+        stores: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.rows:
+            stores[slugify(row["seller"]["name"])].append(row)
+        return dict(stores)
 
     def handle(self, request: Request) -> Reply | None:
         path = request.path.split("?")[0]
@@ -59,16 +78,16 @@ class TikiSite:
 
     def search(self, request: Request) -> Reply:
         query = request.arg("q")
-        scored = [(matches_query(row, query), i, row) for i, row in enumerate(self.rows)]
-        hits = [row for score, _, row in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0]
-        return Reply.json(self._page(hits, request))
+        if query not in self._hits:  # two threads may both compute it: same answer
+            scored = [(matches_query(row, query), i, row) for i, row in enumerate(self.rows)]
+            self._hits[query] = [row for score, _, row in sorted(scored, key=lambda t: (-t[0], t[1])) if score > 0]
+        return Reply.json(self._page(self._hits[query], request))
 
     def store(self, slug: str, request: Request) -> Reply:
-        rows = [row for row in self.rows if slugify(row["seller"]["name"]) == slug]
-        return Reply.json(self._page(rows, request))
+        return Reply.json(self._page(self.by_store_slug.get(slug, []), request))
 
     def _page(self, rows: list[dict[str, Any]], request: Request) -> dict[str, Any]:
-        size = min(int(request.arg("limit", "40") or 40), PAGE_SIZE_MAX)
+        size = min(int(request.arg("limit", "40") or 40), self.page_size_max)
         page = max(int(request.arg("page", "1") or 1), 1)
         last = max(math.ceil(len(rows) / size), 1)
         chunk = rows[(page - 1) * size : page * size]
@@ -163,9 +182,10 @@ class TikiSite:
         return record
 
     def seller_widget(self, seller_id: str) -> Reply:
-        row = next((r for r in self.rows if str(_ids(r)[0]) == seller_id), None)
-        if row is None:
+        rows = self.by_shop.get(seller_id)
+        if not rows:
             return Reply.json({"data": {"seller": None}})
+        row = rows[0]
         name, official = row["seller"]["name"], row["seller"]["official"]
         return Reply.json({"data": {"seller": {
             "id": int(seller_id),

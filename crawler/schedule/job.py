@@ -8,10 +8,11 @@ once per process (``install``) by ``qltt schedule run`` / ``run-now`` or a test.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler import config
 from crawler.schedule.crawl import CommandRunner, crawl_in_subprocess, run_command
 from crawler.schedule.lock import AlreadyRunning, FileLock
 from crawler.schedule.model import Job, Schedule
@@ -30,6 +31,8 @@ class JobContext:
     data_dir: Path
     default_timeout: float
     runner: CommandRunner = run_command
+    # Set: jobs go to the shared queue of the distributed workers instead of a local crawl.
+    redis_url: str = field(default_factory=lambda: str(config.get("QLTT_REDIS_URL")))
 
     def job_lock(self, name: str) -> FileLock:
         return FileLock(self.data_dir / "locks" / f"job-{name}.lock", f"công việc {name!r}")
@@ -54,9 +57,17 @@ def arguments_of(job: Job) -> dict[str, Any]:
 
 
 def run_locked(context: JobContext, name: str) -> tuple[str, str]:
-    """Run job ``name`` once; ``AlreadyRunning`` when the same job is running in any process."""
+    """Run job ``name`` once; ``AlreadyRunning`` when the same job is running in any process.
+
+    In distributed mode the job is queued for the workers, which record the runs: ("job:<id>", "queued").
+    """
     job = context.schedule.job(name)
     with context.job_lock(name):
+        if context.redis_url:
+            from crawler.distributed import connect, enqueue
+
+            job_id = enqueue(connect(context.redis_url), job.spider, arguments_of(job), source=f"schedule:{name}")
+            return f"job:{job_id}", "queued"
         return crawl_in_subprocess(
             context.runs,
             job.spider,

@@ -37,8 +37,11 @@ Item = ListingItem | SellerItem
 class ResponseLike(Protocol):
     """Anything with ``url`` and ``body``: a Scrapy ``Response`` or a test double."""
 
-    url: str
-    body: bytes
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def body(self) -> bytes: ...
 
 
 class Page:

@@ -10,9 +10,10 @@ record link, "unlinked" when just the image shows, "absent" otherwise. Pure pars
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
@@ -20,7 +21,7 @@ from crawler.clean import extract_phones, nfc, strip_accents, to_e164
 
 from .base import Page
 
-__all__ = ["REQUIRED", "WebsiteCompliancePage", "compliance_facts"]
+__all__ = ["REQUIRED", "WebsiteCompliancePage", "compliance_facts", "merge_facts"]
 
 # What the law requires, keyed by the facts field, with the Vietnamese name inspectors read.
 REQUIRED = {
@@ -51,6 +52,9 @@ _OWNER_LABEL = re.compile(
     r"|ten don vi|ho kinh doanh|nguoi dai dien|owner)\s*[:：-]\s*"
 )
 _COMPANY = re.compile(r"^(?:cong ty|cty|ho kinh doanh|doanh nghiep tu nhan|hkd)\b")
+# Links to the page where a site writes who runs it ("Giới thiệu", "Liên hệ", "Về chúng tôi"), accent-folded.
+_INFO_LINK = re.compile(r"\b(?:gioi[ -]thieu|lien[ -]he|ve chung toi|ve-chung-toi|about|contact)\b")
+_BADGES = ("linked", "unlinked", "absent")  # best first
 _ADDRESS_LABEL = re.compile(r"^(?:dia chi|tru so(?: chinh)?|van phong|dc|d/c|address)\b[^:：]{0,30}[:：]\s*")
 
 
@@ -139,6 +143,17 @@ class WebsiteCompliancePage(Page):
                 return value[:300]
         return None
 
+    def info_links(self) -> list[str]:
+        """Links of the same site to its "Giới thiệu" / "Liên hệ" page, where owners often write their details."""
+        host = urlsplit(self.url).hostname
+        found: list[str] = []
+        for link in self.soup.find_all("a", href=True):
+            url = urljoin(self.url, str(link["href"])).split("#", 1)[0]
+            label = strip_accents(f"{link.get_text(' ')} {urlsplit(url).path}").lower()
+            if urlsplit(url).hostname == host and _INFO_LINK.search(label) and url not in found:
+                found.append(url)
+        return found
+
     def facts(self) -> dict[str, Any]:
         """The compliance facts and the Vietnamese names of the required items not found."""
         badge, badge_url = self.moit()
@@ -151,9 +166,21 @@ class WebsiteCompliancePage(Page):
             "email": self.email(),
             "tax_code": self.tax_code(),
         }
-        present = {**facts, "moit_badge": badge == "linked"}
-        facts["missing"] = [name for key, name in REQUIRED.items() if not present[key]]
-        return facts
+        return facts | {"missing": _missing(facts)}
+
+
+def _missing(facts: dict[str, Any]) -> list[str]:
+    present = {**facts, "moit_badge": facts["moit_badge"] == "linked"}
+    return [name for key, name in REQUIRED.items() if not present[key]]
+
+
+def merge_facts(pages: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One site's facts read from several of its pages (home, "Giới thiệu"): each item as the first page
+    showing it has it, the best badge any page shows, and what is missing from all of them."""
+    best = min(pages, key=lambda facts: _BADGES.index(facts["moit_badge"]))
+    merged = {"moit_badge": best["moit_badge"], "moit_url": best["moit_url"]}
+    merged |= {key: next((f[key] for f in pages if f.get(key)), None) for key in REQUIRED if key != "moit_badge"}
+    return merged | {"missing": _missing(merged)}
 
 
 def compliance_facts(url: str, html: bytes | str) -> dict[str, Any]:

@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from crawler.clean import extract_phones, nfc, parse_vnd, strip_accents
-from crawler.exceptions import BlockedPage, NotAListingPage
+from crawler.exceptions import BlockedPage, ListingRemoved, NotAListingPage
 from crawler.items import ListingItem, SellerItem
 
 from .base import Item, Page, compact, epoch_to_iso
 
-__all__ = ["FacebookGroupPage", "FacebookPostPage", "find_price", "find_zalo"]
+__all__ = ["FacebookGroupPage", "FacebookPostPage", "Target", "find_price", "find_zalo", "parse_target", "post_url"]
 
 SITE = "https://www.facebook.com"
 _LOGIN_WALL = re.compile(
     r'id="login_form"|You must log in|Bạn phải đăng nhập|action="[^"]*/checkpoint/|/checkpoint/\?|'
     r"Log in to continue|Đăng nhập để tiếp tục",
+    re.I,
+)
+# What m.facebook.com shows for a deleted post or one its author hid from the public.
+_REMOVED = re.compile(
+    r"Nội dung này hiện không hiển thị|Nội dung này hiện không khả dụng|This content isn't available"
+    r"|The page you requested cannot be displayed|Trang bạn yêu cầu không thể hiển thị|Content Not Found",
     re.I,
 )
 _GROUP_IN_URL = re.compile(r"/groups/([^/?#]+)")
@@ -40,13 +47,25 @@ _ASK_PRICE = re.compile(r"\b(?:ib|inbox|ibx|liên hệ|lh)\b(?:\s*(?:giá|gia|đ
 _ZALO = re.compile(r"zalo|zl\b|za lo", re.I)
 
 
+# Amounts that are not the asking price: gold purity ("vàng 18K") and what the seller once paid
+# ("giá mua 1tr390 pass 650k").
+_NOT_ASKING = re.compile(r"(?:vàng|vang|gold|giá mua|gia mua|giá gốc|gia goc)\s*$", re.I)
+_UNIT = re.compile(r"[^\d\s.,]")
+MIN_BARE_PRICE = 10_000  # "4.200" with no unit is a count ("shot count 4.200"), not a price in đồng
+
+
 def find_price(text: str | None) -> tuple[int | None, str | None]:
     """``(price VND, the words used)`` written in a post; ``(None, "ib giá")`` for "ask me" posts."""
     if not text:
         return None, None
-    match = _PRICE.search(text)
-    if match and (value := parse_vnd(match.group(1))):
-        return value, nfc(match.group(1))
+    for match in _PRICE.finditer(text):
+        written = match.group(1)
+        value = parse_vnd(written)
+        if not value or _NOT_ASKING.search(text[max(0, match.start() - 12) : match.start()]):
+            continue
+        if value < MIN_BARE_PRICE and not _UNIT.search(written):
+            continue
+        return value, nfc(written)
     ask = _ASK_PRICE.search(text)
     return None, nfc(ask.group(0).lower()) if ask else None
 
@@ -163,8 +182,52 @@ def post_url(post_id: str, group_id: str | None, owner_id: str | None) -> str:
 
 def _profile_url(author: Tag | None) -> str | None:
     href = str(author.get("href") or "") if author else ""
-    path = href.split("?", 1)[0]
+    path, _, query = href.partition("?")
+    if path == "/profile.php" and (ids := parse_qs(query).get("id")):
+        return f"{SITE}/profile.php?id={ids[0]}"
     return f"{SITE}{path}" if path.startswith("/") and len(path) > 1 else None
+
+
+class Target(NamedTuple):
+    """What a Facebook link or id points at: a ``post`` (with its group or page) or a ``feed``.
+
+    ``path`` is where m.facebook.com serves it (path and query, to put after the base URL).
+    """
+
+    kind: str
+    path: str
+    post_id: str | None = None
+    feed: str | None = None
+
+
+_FB_HOST = re.compile(r"(?:^|\.)(?:facebook\.com|fb\.com)$", re.I)
+_NAME = re.compile(r"^[\w.-]+$")
+
+
+def parse_target(ref: str) -> Target | None:
+    """A post permalink, a group or a page, from a facebook.com link (any sub-domain) or a bare id/name."""
+    ref = ref.strip()
+    if _NAME.match(ref):
+        return Target("feed", f"/{ref}/", feed=ref)
+    parts = urlsplit(ref if "://" in ref else f"https://{ref}")
+    if not _FB_HOST.search(parts.hostname or ""):
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    query = parse_qs(parts.query)
+    story, owner = next(iter(query.get("story_fbid", [])), None), next(iter(query.get("id", [])), None)
+    if segments[:1] in (["permalink.php"], ["story.php"]) and story and owner:
+        return Target("post", f"/story.php?story_fbid={story}&id={owner}", story, owner)
+    if segments[:1] == ["groups"] and len(segments) >= 4 and segments[2] in ("permalink", "posts"):
+        return Target("post", f"/groups/{segments[1]}/permalink/{segments[3]}/", segments[3], segments[1])
+    if segments[:1] == ["groups"] and len(segments) >= 2:
+        return Target("feed", f"/groups/{segments[1]}/", feed=segments[1])
+    if segments[:1] == ["profile.php"] and owner:
+        return Target("feed", f"/profile.php?id={owner}", feed=owner)
+    if len(segments) >= 3 and segments[1] == "posts":
+        return Target("post", f"/{segments[0]}/posts/{segments[2]}/", segments[2], segments[0])
+    if len(segments) == 1 and _NAME.match(segments[0]):
+        return Target("feed", f"/{segments[0]}/", feed=segments[0])
+    return None
 
 
 class FacebookGroupPage(FacebookPage):
@@ -185,11 +248,16 @@ class FacebookGroupPage(FacebookPage):
 
 
 class FacebookPostPage(FacebookPage):
-    """A single post's permalink page: the first story is the post (comments are not stories)."""
+    """A single post's permalink page: the first story is the post (comments are not stories).
+
+    A deleted or hidden post ("Nội dung này hiện không hiển thị") raises ``ListingRemoved``.
+    """
 
     def to_items(self) -> list[Item]:
         stories = self.stories()
         item = self.listing(stories[0]) if stories else None
+        if item is None and _REMOVED.search(self.text[:200_000]):
+            raise ListingRemoved(f"Facebook post removed or hidden: {self.url}")
         if item is None:
             raise NotAListingPage(f"no Facebook post on page: {self.url}")
         return [item]

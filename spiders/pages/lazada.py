@@ -24,7 +24,9 @@ from .base import Item, Page, as_float, as_int, compact, dig, embedded_json, htm
 __all__ = ["LazadaProductPage", "LazadaSearchPage", "LazadaStorePage", "product_url"]
 
 SITE = "https://www.lazada.vn"
-_PUNISH = re.compile(r"_____tmd_____|/punish\b|x5sec|nocaptcha|baxia-dialog|RGV587_ERROR|FAIL_SYS_USER_VALIDATE")
+_PUNISH = re.compile(
+    r"_____tmd_____|/punish\b|x5sec|nocaptcha|baxia-dialog|rgv587_flag|RGV587_ERROR|FAIL_SYS_USER_VALIDATE"
+)
 _ITEM_IN_URL = re.compile(r"-i(\d+)(?:-s(\d+))?\.html")
 _LD_JSON = re.compile(r'<script[^>]+type="application/ld\+json"[^>]*>(.*?)</script>', re.S | re.I)
 
@@ -84,9 +86,12 @@ class LazadaStorePage(LazadaSearchPage):
     """A store's product tab (``/<store>/?ajax=true&from=wangpu&q=All-Products``): same schema as search."""
 
     def seller(self) -> SellerItem | None:
-        """The store's seller, as far as its listing shows it (name, id, location)."""
+        """The store's seller, as far as its listing shows it (name, id, LazMall flag, location, item count)."""
         cards = self.cards()
-        return listing_from_card(cards[0]).seller if cards else None
+        seller = listing_from_card(cards[0]).seller if cards else None
+        if seller is not None:
+            seller.item_count = as_int(dig(self.data, "mainInfo", "totalResults"))
+        return seller
 
 
 def listing_from_card(card: dict[str, Any]) -> ListingItem:

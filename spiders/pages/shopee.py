@@ -6,11 +6,12 @@ divided back to integer VND. ``-1`` / ``0`` mean "no before-discount price" and 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.clean import nfc, province
-from crawler.exceptions import BlockedPage, NotAListingPage
+from crawler.exceptions import BlockedPage, ListingRemoved, NotAListingPage
 from crawler.items import ListingItem, SellerItem
 
 from .base import Item, Page, as_float, as_int, compact, dig, epoch_to_iso, html_to_text, slugify
@@ -18,6 +19,7 @@ from .base import Item, Page, as_float, as_int, compact, dig, epoch_to_iso, html
 __all__ = [
     "ShopeeItemPage",
     "ShopeeRecommendPage",
+    "ShopeeRenderedPage",
     "ShopeeSearchPage",
     "ShopeeShopPage",
     "shopee_price",
@@ -28,6 +30,7 @@ IMAGE_CDN = "https://down-vn.img.susercontent.com/file/"
 PRICE_SCALE = 100_000
 _BLOCK_PATHS = ("/verify/traffic", "/verify/captcha", "/buyer/login")
 _ANTIBOT_ERROR = 90309999
+_VERIFY_MARKS = re.compile(r"captcha|verify-traffic|Xác minh truy cập|lưu lượng truy cập bất thường", re.I)
 
 
 def shopee_price(value: Any) -> int | None:
@@ -162,7 +165,10 @@ class ShopeeItemPage(ShopeePage):
 
     def item(self) -> dict[str, Any]:
         """The item object; an error body without data means the item is gone."""
-        data = self.check().get("data")
+        envelope = self.check()
+        if envelope.get("error") and not envelope.get("data"):
+            raise ListingRemoved(f"shopee: no such item (error {envelope['error']}): {self.url}")
+        data = envelope.get("data")
         item = data.get("item") if isinstance(data, dict) and isinstance(data.get("item"), dict) else data
         if not isinstance(item, dict) or not (item.get("itemid") or item.get("item_id")):
             raise NotAListingPage(f"no Shopee item in answer: {self.url}")
@@ -264,3 +270,17 @@ class ShopeeShopPage(ShopeePage):
         if not isinstance(data, dict) or not (data.get("shopid") or data.get("shop_id")):
             raise NotAListingPage(f"no Shopee shop in answer: {self.url}")
         return [shop_seller(data)]
+
+
+class ShopeeRenderedPage(ShopeePage):
+    """A page the browser rendered without the API answer its script should have fetched.
+
+    On a verification / login page (by URL, or a captcha in the page) that is a block; otherwise the page
+    changed or its call failed, and it is not a page the spider can read.
+    """
+
+    def to_items(self) -> list[Item]:
+        path = urlsplit(self.url).path
+        if any(path.startswith(prefix) for prefix in _BLOCK_PATHS) or _VERIFY_MARKS.search(self.text[:300_000]):
+            raise BlockedPage("shopee showed a verification page instead of its data", self.url)
+        raise NotAListingPage(f"the Shopee page made no API call the spider reads: {self.url}")

@@ -6,7 +6,8 @@ A product page (``/shop/vn/pdp/<slug>/<id>``, ``/view/product/<id>``) embeds
 ``shop_info``). A search page's products (``{product_id, title, product_price_info, rate_info, sold_info,
 seller_info, seo_url}``) come from the same router data or from the captured search XHR.
 No recorded VN response exists (SOURCES.md §5): the readers search the JSON tree for these objects rather
-than trusting one fixed path, so a reshuffled loader key does not break them.
+than trusting one fixed path, so a reshuffled loader key does not break them. The Mall flag is read from
+``shop_info.is_mall`` (assumed, like the other shop_info keys).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ _BLOCK = re.compile(
     r"|verify-bar|Verify to continue|Xác minh để tiếp tục",
     re.I,
 )
+# TikTok's login modal, shown instead of the page's data to a visitor it wants signed in.
+_LOGIN_WALL = re.compile(r'id="loginContainer"|id="login-modal"|Đăng nhập vào TikTok|Log in to TikTok', re.I)
 
 
 def tiktok_url(title: str | None, product_id: Any) -> str:
@@ -63,6 +66,8 @@ class TiktokPage(Page):
         if text.startswith("{"):
             return self.json
         match = _ROUTER.search(self.text)
+        if not match and _LOGIN_WALL.search(self.text[:300_000]):
+            raise BlockedPage("tiktok login wall", self.url)
         if not match:
             raise NotAListingPage(f"no __MODERN_ROUTER_DATA__ on page: {self.url}")
         try:
@@ -110,6 +115,7 @@ class TiktokProductPage(TiktokPage):
             shop_id=str(shop_id),
             name=nfc(seller.get("name") or shop.get("shop_name")),
             url=f"{SITE}/@{shop['shop_link_name']}" if shop.get("shop_link_name") else None,
+            official=shop.get("is_mall"),
             location=province(seller.get("seller_location") or shop.get("shop_location")),
             rating=as_float(shop.get("shop_rating")),
             followers=as_int(shop.get("followers_count")),

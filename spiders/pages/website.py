@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import extruct
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from crawler.clean import extract_phones, nfc, parse_vnd
-from crawler.exceptions import NotAListingPage
+from crawler.exceptions import ListingRemoved, NotAListingPage
 from crawler.items import ListingItem, SellerItem
 from spiders.pages.base import Page
 
@@ -23,19 +23,33 @@ __all__ = ["WebsiteProductPage", "site_id"]
 
 _PRICE = re.compile(r"(\d{1,3}(?:[.,]\d{3})+|\d+)\s*(?:₫|đ|vnđ|vnd)(?!\w)", re.IGNORECASE)
 _CHARSET = re.compile(rb"<meta[^>]+charset=['\"]?([\w-]+)", re.IGNORECASE)
+# What a shop's page says in its heading when the product it showed is gone (not merely out of stock).
+_REMOVED = re.compile(
+    r"sản phẩm (?:này )?(?:không tồn tại|đã ngừng kinh doanh|đã bị xóa|đã bị gỡ)|không tìm thấy sản phẩm"
+    r"|product (?:not found|is no longer available)",
+    re.IGNORECASE,
+)
 
 
 def decode_html(body: bytes, declared: str | None = None) -> str:
     """HTML bytes as text: the declared charset, else UTF-8, else windows-1258.
 
     Vietnamese shop pages without a charset that are not valid UTF-8 are almost always cp1258 (or
-    cp1252); cp1258 decodes every byte, so nothing crashes and most Vietnamese text survives.
+    cp1252); cp1258 decodes every byte, so nothing crashes and most Vietnamese text survives. A UTF-8
+    page with a few broken sequences (a bad template, a truncated string) stays UTF-8 with the bad
+    bytes replaced: in cp1258 its every accented letter would turn to mojibake. What tells them apart
+    (whatever the page declares; cp1258 pages often claim UTF-8): a cp1258 page has next to no valid
+    UTF-8 multi-byte letters, a broken UTF-8 page mostly has them.
     """
     for encoding in filter(None, (declared, "utf-8")):
         try:
             return body.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
+    text = body.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    if sum(1 for char in text if char > "\x7f") - bad > bad:
+        return text
     return body.decode("cp1258", "replace")
 
 
@@ -69,8 +83,9 @@ class WebsiteProductPage(Page):
     """Any page of a shop website; ``to_items`` raises NotAListingPage unless it offers one product."""
 
     def __init__(self, url: str, body: bytes | str, encoding: str | None = None) -> None:
-        super().__init__(url, body.encode("utf-8") if isinstance(body, str) else body)
-        declared = _CHARSET.search(self.body[:4096])
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        super().__init__(url, raw)
+        declared = _CHARSET.search(raw[:4096])
         self.encoding = encoding or (declared.group(1).decode("ascii", "ignore") if declared else None)
 
     @cached_property
@@ -116,7 +131,7 @@ class WebsiteProductPage(Page):
     def _plain(self) -> dict[str, Any] | None:
         heading = self.soup.find("h1")
         price_node = self.soup.find(class_=re.compile("price", re.I)) or self.soup.find(string=_PRICE)
-        price_text = price_node.get_text(" ") if hasattr(price_node, "get_text") else str(price_node or "")
+        price_text = price_node.get_text(" ") if isinstance(price_node, Tag) else str(price_node or "")
         match = _PRICE.search(price_text)
         if heading is None or match is None:
             return None
@@ -126,6 +141,13 @@ class WebsiteProductPage(Page):
             "description": description.get_text(" ") if description else None,
             "offers": {"price": match.group(0)},
         }
+
+    def removed(self) -> bool:
+        """The page's title or heading says its product no longer exists."""
+        heading = self.soup.find("h1")
+        title = self.soup.find("title")
+        text = " ".join(tag.get_text(" ") for tag in (heading, title) if tag is not None)
+        return bool(_REMOVED.search(nfc(text) or ""))
 
     def seller(self) -> SellerItem:
         host = site_id(self.url)
@@ -141,12 +163,14 @@ class WebsiteProductPage(Page):
     def links(self) -> list[str]:
         """Absolute links to other pages of the same site."""
         host = site_id(self.url)
-        urls = (urljoin(self.url, a["href"]) for a in self.soup.find_all("a", href=True))
+        urls = (urljoin(self.url, str(a["href"])) for a in self.soup.find_all("a", href=True))
         return [u.split("#")[0] for u in urls if site_id(u) == host and u.startswith(("http://", "https://"))]
 
     def to_items(self) -> list[ListingItem | SellerItem]:
         product = self.product()
         if not product or not product.get("name"):
+            if self.removed():
+                raise ListingRemoved(f"product removed: {self.url}")
             raise NotAListingPage(f"no product on {self.url}")
         offers = _first(product.get("offers")) or {}
         images = product.get("image") or []

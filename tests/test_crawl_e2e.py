@@ -99,3 +99,12 @@ def test_listings_json_shows_findings(crawl_env: CrawlEnv) -> None:
     finding = listed[0]["findings"][0]
     assert {"rule_id", "category", "severity", "legal_basis", "spans"} <= finding.keys()
     assert finding["spans"][0]["text"]
+
+
+def test_single_product_url(crawl_env: CrawlEnv) -> None:
+    result = crawl_env.qltt("crawl", "tiki", "--url", "https://tiki.vn/dong-ho-nam-p130094011.html?spid=130094012")
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = _db(crawl_env)
+    assert [d["_id"] for d in db.listings.find({}, {"_id": 1})] == ["tiki:1:130094011"]
+    assert db.sellers.count_documents({}) == 1
+    assert sum(crawl_env.sandbox.counts("tiki.vn").values()) == 1, "one product request, no search"

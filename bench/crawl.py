@@ -38,9 +38,9 @@ from crawler.sandbox.tiki import TikiSite  # noqa: E402
 
 RATIO_TARGET = 0.70
 RSS_TARGET_MB = 500
-SPEED = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+SPEED: dict[str, Any] = {"AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
          "DOWNLOAD_DELAY": 0, "CLOSESPIDER_TIMEOUT": 0, "LOG_LEVEL": "WARNING"}
-BARE = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}}
+BARE: dict[str, Any] = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}}
 
 
 def child(mode: str, listings: int) -> None:

@@ -54,6 +54,7 @@ SPIDER_MIDDLEWARES = {
 # Robots.txt and politeness per spider, after its custom_settings (QLTT_ROBOTS_OBEY, QLTT_POLITE).
 ADDONS = {"crawler.policy.CrawlPolicy": 0}
 EXTENSIONS = {
+    "crawler.extensions.gctune.GcTuning": 100,  # long crawls spent a fifth of their time in the collector
     "crawler.extensions.runrecord.RunRecorder": 500,
 }
 ITEM_PIPELINES = {

@@ -12,7 +12,9 @@ Run as ``python -m storage._nxserver`` with nx-27017's own arguments. What diffe
   protect a document against changes to its top level (inserts rebuild every nested container
   anyway; a projection picks or pops top-level keys; a top-level ``$set``/``$unset`` replaces
   values), so there a shallow copy does the same work; JSON without ``NaN``/``Infinity`` from
-  ``json.dumps`` is valid. Every other update keeps the deep copy. And SQLite committed each document
+  ``json.dumps`` is valid. Every other update keeps the deep copy. Documents are walked for BSON
+  ObjectIds and for bytes before they are stored; a document without any is now walked without being
+  rebuilt. And SQLite committed each document
   of an insert or update command on its own; outside a client transaction a command is now one
   SQLite transaction (a document refused with a duplicate key is still reported alone).
 * nx-27017 logs every command at INFO; the server's log keeps warnings and errors only.
@@ -25,7 +27,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from bson import ObjectId as BsonObjectId
 from neosqlite.collection.query_helper import QueryHelper
+from neosqlite.collection.query_helper import utils as helper_utils
 from nx_27017 import nx_27017
 from nx_27017.handler import NeoSQLiteHandler, _msg_db_name
 
@@ -37,6 +41,27 @@ class _ShallowCopied(dict):  # type: ignore[type-arg]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
         return dict(self)
+
+
+def _holds(value: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether ``value`` or anything nested in it is one of ``kinds`` (a walk that builds nothing)."""
+    if isinstance(value, kinds):
+        return True
+    if isinstance(value, dict):
+        return any(_holds(v, kinds) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds(v, kinds) for v in value)
+    return False
+
+
+def _only_when_needed(convert: Callable[[Any], Any], kinds: tuple[type, ...]) -> Callable[[Any], Any]:
+    """``convert`` rebuilds a whole document to replace a few values: skip it when there are none."""
+
+    @functools.wraps(convert)
+    def wrapper(value: Any) -> Any:
+        return convert(value) if _holds(value, kinds) else value
+
+    return wrapper
 
 
 def _never_sql_update(self: Any, update_spec: Any, doc_id: Any, original_doc: Any = None) -> bool:
@@ -70,7 +95,7 @@ def _one_transaction(handle: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(handle)
     def wrapper(self: NeoSQLiteHandler, msg: Any) -> Any:
-        body = next((doc for kind, doc in msg.get("sections", ()) if kind == "body"), {})
+        body: dict[str, Any] = next((doc for kind, doc in msg.get("sections", ()) if kind == "body"), {})
         if not any(k in body for k in ("insert", "update", "delete")) or "txnNumber" in body:
             return handle(self, msg)
         db_name = _msg_db_name(msg)
@@ -100,6 +125,10 @@ def main() -> None:
     QueryHelper._internal_insert = _insert  # type: ignore[method-assign]
     QueryHelper._apply_projection = _project  # type: ignore[method-assign]
     QueryHelper._perform_python_update = _python_update  # type: ignore[method-assign]
+    helper_utils._convert_bytes_to_binary = _only_when_needed(helper_utils._convert_bytes_to_binary, (bytes,))
+    handler_ids = NeoSQLiteHandler._convert_objectids
+    NeoSQLiteHandler._convert_objectids = (  # type: ignore[method-assign]
+        lambda self, doc: handler_ids(self, doc) if _holds(doc, (BsonObjectId,)) else doc)
     NeoSQLiteHandler.handle_insert = _one_transaction(NeoSQLiteHandler.handle_insert)  # type: ignore[method-assign]
     NeoSQLiteHandler.handle_command = _one_transaction(NeoSQLiteHandler.handle_command)  # type: ignore[method-assign]
     nx_27017.main()

@@ -11,6 +11,7 @@ __all__ = ["as_utc", "bson_safe", "utcnow"]
 
 _INT64 = 2**63
 _PLAIN = (str, bool, float, bytes)  # bool before int: True is an int
+_PLAIN_TYPES = frozenset({str, bool, float, bytes, type(None)})  # kept as they are, without a call
 
 
 def utcnow() -> datetime:
@@ -29,13 +30,25 @@ def bson_safe(value: Any) -> Any:
 
     Scrapy stats are the typical input: keys like ``downloader/response_status_count/200`` or
     ``log_count/INFO`` are fine, but custom keys may hold dots, and values may be timedeltas.
-    Every listing written goes through here, so the common types are tested first (``bench/store.py``).
+    Every listing written goes through here, so exact plain types, dicts and lists take a fast path
+    (``bench/store.py``); everything else, subclasses included, the general one.
     """
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is dict:
+        return {_safe_key(k): v if type(v) in _PLAIN_TYPES else bson_safe(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN_TYPES else bson_safe(v) for v in value]
+    return _converted(value)
+
+
+def _converted(value: Any) -> Any:
     if value is None or isinstance(value, _PLAIN):
         return value
     if isinstance(value, int):
         return value if -_INT64 <= value < _INT64 else str(value)
-    if isinstance(value, dict | Mapping):
+    if isinstance(value, Mapping):
         return {_safe_key(k): bson_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [bson_safe(v) for v in value]

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 import storage
 from crawler.cli.main import _register, app
 from crawler.distributed import enqueue
+from crawler.distributed.queue import text
 from crawler.sandbox import Sandbox
 from crawler.sandbox.synthetic import QUERY
 from crawler.sandbox.tiki import TikiSite
@@ -191,8 +192,8 @@ def test_a_killed_worker_loses_no_request(cluster: Cluster, slow_tiki: Sandbox) 
 
 def _queued_arguments(url: str, spider: str = "tiki") -> list[dict[str, object]]:
     server = redis.Redis.from_url(url)
-    ids = [raw.decode() for raw in server.lrange(f"qltt:{spider}:jobs", 0, -1)]
-    return [json.loads(server.get(f"qltt:{spider}:job:{job_id}"))["arguments"] for job_id in ids]
+    ids = [text(raw) for raw in server.lrange(f"qltt:{spider}:jobs", 0, -1)]
+    return [json.loads(server.get(f"qltt:{spider}:job:{job_id}") or "null")["arguments"] for job_id in ids]
 
 
 def test_enqueue_checks_the_job_and_queues_its_arguments(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,15 +13,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from redis import Redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.distributed.jobs import JobSpiders
-from crawler.distributed.keys import Keys
-from crawler.distributed.queue import Workers
+from crawler.distributed.queue import Workers, text
 
 __all__ = ["JobFeed"]
 
@@ -36,11 +34,9 @@ class JobFeed:
     ``settle()`` acknowledges this worker's finished requests (the scheduler's).
     """
 
-    def __init__(self, crawler: Crawler, server: Redis, keys: Keys, workers: Workers, settle: Callable[[], None],
-                 spiders: JobSpiders, idle_close: float) -> None:
+    def __init__(self, crawler: Crawler, workers: Workers, settle: Callable[[], None], spiders: JobSpiders,
+                 idle_close: float) -> None:
         self.crawler = crawler
-        self.server = server
-        self.keys = keys
         self.workers = workers
         self.settle = settle
         self.spiders = spiders
@@ -81,10 +77,11 @@ class JobFeed:
         return False
 
     def _take_job(self) -> bool:
-        raw = self.server.lmove(self.keys.jobs, self.keys.expanding(self.workers.worker), "RIGHT", "LEFT")
+        keys = self.workers.keys
+        raw = self.workers.server.lmove(keys.jobs, keys.expanding(self.workers.worker), "RIGHT", "LEFT")
         if raw is None:
             return False
-        self._expanding = raw.decode()
+        self._expanding = text(raw)
         deferred_from_coro(self._expand(self._expanding))
         return True
 
@@ -105,7 +102,7 @@ class JobFeed:
             logger.exception("job %s failed after %d start requests", job_id, scheduled)
             self._count("job_failed")
         finally:
-            self.server.lrem(self.keys.expanding(self.workers.worker), 1, job_id)
+            self.workers.server.lrem(self.workers.keys.expanding(self.workers.worker), 1, job_id)
             self._expanding = None
 
     def _count(self, what: str, value: int = 1) -> None:

@@ -27,7 +27,7 @@ from scrapy_redis.queue import Base
 from crawler.distributed.keys import JOB_KEY, Keys
 from crawler.frontier import FP_KEY
 
-__all__ = ["ReliableQueue", "Workers", "worker_id"]
+__all__ = ["ReliableQueue", "Workers", "text", "worker_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,11 @@ redis.call('DEL', KEYS[2])
 while redis.call('LMOVE', KEYS[3], KEYS[5], 'RIGHT', 'RIGHT') do jobs = jobs + 1 end
 return {requests, jobs}
 """
+
+
+def text(raw: bytes | str) -> str:
+    """A Redis reply as text (the client returns bytes)."""
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def worker_id() -> str:
@@ -118,7 +123,7 @@ class Workers:
         """Requeue the in-flight requests and jobs of every worker whose lease lapsed: (requests, jobs)."""
         requests = jobs = 0
         for raw in self.server.smembers(self.keys.workers):
-            other = raw.decode()
+            other = text(raw)
             if other == self.worker:
                 continue
             moved = self._requeue(other)
@@ -132,7 +137,7 @@ class Workers:
 
     def busy_elsewhere(self) -> bool:
         """Is there work this worker may still get: queued jobs or requests, or requests in flight elsewhere?"""
-        others = [raw.decode() for raw in self.server.smembers(self.keys.workers)]
+        others = [text(raw) for raw in self.server.smembers(self.keys.workers)]
         with self.server.pipeline() as pipe:
             pipe.llen(self.keys.jobs)
             pipe.zcard(self.keys.requests)

@@ -63,7 +63,7 @@ class WorkerScheduler(Scheduler):
         self.queue = ReliableQueue(self.server, spider, keys, self.worker, self.spiders.get)
         self.df = JobDupeFilter(self.server, self.crawler, keys, self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.workers = Workers(self.server, keys, self.worker, self.lease_s)
-        self.feed = JobFeed(self.crawler, self.server, keys, self.workers, self.settle, self.spiders, self.idle_close)
+        self.feed = JobFeed(self.crawler, self.workers, self.settle, self.spiders, self.idle_close)
         self.workers.beat()
         self._beat = LoopingCall(self._renew)
         self._beat.start(self.lease_s / 3, now=False)

@@ -34,7 +34,7 @@ class TikiSite:
     """The corpus's Tiki listings, or with ``generated=N`` N synthetic ones (``crawler.sandbox.synthetic``)
     served 40 to a page as tiki.vn does, for benchmarks and scale tests."""
 
-    hosts = ("tiki.vn", "api.tiki.vn")
+    hosts: tuple[str, ...] = ("tiki.vn", "api.tiki.vn")
 
     def __init__(self, generated: int = 0) -> None:
         self.generated = generated

@@ -51,11 +51,13 @@ def child(mode: str, listings: int) -> None:
     arguments = {"query": [QUERY], "max_pages": math.ceil(listings / 40) + 1}
     stats = run_spiders([("tiki", arguments)], overrides)["tiki"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    store = {what: stats.get(f"qltt/store/{key}_count", 0) for what, key in
+             (("created", "listing_created"), ("updated", "listing_updated"), ("unchanged", "listing_unchanged"),
+              ("spooled", "spooled"))}
     print(json.dumps({"elapsed": stats["elapsed_time_seconds"], "pages": stats.get("response_received_count", 0),
-                      "items": stats.get("item_scraped_count", 0), "rss_mb": rss_mb,
-                      "stored": stats.get("qltt/store/listing_created_count", 0),
-                      "flagged": stats.get("qltt/match/flagged_count", 0),
-                      "cpu": time.process_time()}))
+                      "items": stats.get("item_scraped_count", 0), "rss_mb": rss_mb, "store": store,
+                      "failed": sum(v for k, v in stats.items() if k.startswith("qltt/page/")),
+                      "flagged": stats.get("qltt/match/flagged_count", 0), "cpu": time.process_time()}))
 
 
 def crawl(mode: str, listings: int, env: dict[str, str], server_pid: int | None) -> dict[str, Any]:
@@ -70,7 +72,9 @@ def crawl(mode: str, listings: int, env: dict[str, str], server_pid: int | None)
 
 
 def report(mode: str, f: dict[str, Any]) -> None:
-    extra = f", {f['stored']:,} listings stored, {f['flagged']:,} flagged" if mode == "full" else ""
+    stored = ", ".join(f"{n:,} {what}" for what, n in f["store"].items() if n)
+    extra = f"; listings: {stored}; {f['flagged']:,} flagged" if mode == "full" else ""
+    extra += f"; {f['failed']:,} pages failed" if f["failed"] else ""
     server = f", database server CPU {f['server_cpu']:.1f} s" if mode == "full" else ""
     print(f"{mode:>4}: {f['pages']:,} pages, {f['items']:,} items in {f['elapsed']:.1f} s = "
           f"{f['pages'] / f['elapsed']:,.0f} pages/s, {f['items'] / f['elapsed']:,.0f} items/s; "

@@ -40,21 +40,12 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.chromium import CHROMIUM, LAUNCH_ARGS
+
 __all__ = ["CHROMIUM", "LAUNCH_ARGS", "ContextRecycler", "playwright_settings", "use_playwright"]
 
 logger = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 CONTEXT_PREFIX = "qltt-"
 GENERATION_KEY = "qltt_playwright_generation"

@@ -13,20 +13,12 @@ from typing import Any
 from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
+from crawler.chromium import CHROMIUM, LAUNCH_ARGS
+
 __all__ = ["CHROMIUM", "LAUNCH_ARGS", "PageRenderer"]
 
 logger = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class PageRenderer:

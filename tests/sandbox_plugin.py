@@ -13,8 +13,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pymongo import MongoClient
+from pymongo.database import Database
 
 from crawler.sandbox import Sandbox
 from crawler.sandbox.demo import sandbox_settings
@@ -45,6 +48,18 @@ class CrawlEnv:
     db_name: str
     data_dir: Path
     settings: dict[str, str] = field(default_factory=dict)  # extra QLTT_* for this test's crawls
+    _client: MongoClient | None = field(default=None, repr=False)
+
+    def db(self) -> Database:
+        """The database the crawls write to, through one client the fixture closes after the test."""
+        if self._client is None:
+            self._client = MongoClient(self.mongo_uri, tz_aware=True)
+        return self._client[self.db_name]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -73,5 +88,17 @@ class CrawlEnv:
 
 
 @pytest.fixture
-def crawl_env(fresh_sandbox: Sandbox, embedded_uri: str, tmp_path: Path) -> CrawlEnv:
-    return CrawlEnv(fresh_sandbox, embedded_uri, f"t_{uuid.uuid4().hex[:12]}", tmp_path / "data")
+def crawl_env(fresh_sandbox: Sandbox, embedded_uri: str, tmp_path: Path) -> Iterator[CrawlEnv]:
+    env = CrawlEnv(fresh_sandbox, embedded_uri, f"t_{uuid.uuid4().hex[:12]}", tmp_path / "data")
+    yield env
+    env.close()
+
+
+def listing_ids(db: Database) -> set[str]:
+    """Ids of every stored listing (nx-27017 has no ``distinct``)."""
+    return {d["_id"] for d in db.listings.find({}, {"_id": 1})}
+
+
+def run_errors(db: Database, spider: str) -> list[dict[str, Any]]:
+    """Every error recorded on the runs of ``spider``."""
+    return [e for run in db.runs.find({"spider": spider}) for e in run.get("errors", [])]

@@ -18,14 +18,14 @@ import uvicorn
 from pymongo.database import Database
 
 import storage
+from crawler import chromium
 from crawler.console import create_app
 from tests.test_console import CHANEL, GUCCI, PASSWORD, SCRIPT, VAPE, XSS_TITLE, seed
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+CHROMIUM = Path(chromium.CHROMIUM)
+ARGS = chromium.LAUNCH_ARGS
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")

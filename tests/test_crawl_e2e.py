@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from pymongo import MongoClient
-
 from tests.sandbox_plugin import CrawlEnv
 
 # Written in the sandbox corpus as a clear offence / as plainly legitimate.
@@ -14,14 +12,11 @@ APTAMIL_GREY = "tiki:550903:118551721"  # "Nội Địa Đức": unknown-origin 
 NINTENDO_OFFICIAL = "tiki:1:235400868"  # Tiki Trading, normal price
 
 
-def _db(env: CrawlEnv):  # type: ignore[no-untyped-def]
-    return MongoClient(env.mongo_uri, tz_aware=True)[env.db_name]
-
 
 def test_tiki_crawl_stores_and_flags(crawl_env: CrawlEnv) -> None:
     result = crawl_env.qltt("crawl", "tiki", "--query", "đồng hồ", "--query", "sữa", "--query", "máy chơi game")
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     ids = {d["_id"] for d in db.listings.find({}, {"_id": 1})}
     assert {DW_UNDER_FLOOR, APTAMIL_GREY, NINTENDO_OFFICIAL} <= ids
     dw = db.listings.find_one({"_id": DW_UNDER_FLOOR})
@@ -39,7 +34,7 @@ def test_tiki_crawl_stores_and_flags(crawl_env: CrawlEnv) -> None:
 def test_recrawl_is_idempotent(crawl_env: CrawlEnv) -> None:
     args = ("crawl", "tiki", "--query", "sữa", "--query", "tai nghe")
     assert crawl_env.qltt(*args).returncode == 0
-    db = _db(crawl_env)
+    db = crawl_env.db()
     before = {d["_id"]: d for d in db.listings.find()}
     assert crawl_env.qltt(*args).returncode == 0
     after = {d["_id"]: d for d in db.listings.find()}
@@ -56,7 +51,7 @@ def test_website_crawl_reads_every_markup(crawl_env: CrawlEnv) -> None:
     urls = [arg for host in hosts for arg in ("--url", f"http://{host}/")]
     result = crawl_env.qltt("crawl", "website", *urls)
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     by_seller = {h: db.listings.count_documents({"seller_id": f"web:{h}"}) for h in hosts}
     assert by_seller == {"nuochoa-lumiere.vn": 5, "ruouvang-sommelier.vn": 4, "donghochinhhang-tanphat.vn": 4,
                          "hanghieusieucap68.vn": 2}
@@ -69,7 +64,7 @@ def test_website_crawl_reads_every_markup(crawl_env: CrawlEnv) -> None:
 def test_bad_responses_are_logged_and_nothing_is_lost(crawl_env: CrawlEnv) -> None:
     sandbox = crawl_env.sandbox
     assert crawl_env.qltt("crawl", "tiki", "--query", "sữa").returncode == 0
-    stored = {d["_id"] for d in _db(crawl_env).listings.find({}, {"_id": 1})}
+    stored = {d["_id"] for d in crawl_env.db().listings.find({}, {"_id": 1})}
     sandbox.add_fault("malformed-json", "q=%C4%91%E1%BB%93ng")  # the "đồng hồ" search page
     sandbox.add_fault("500", "/api/v2/products/235400868")  # one product detail, every retry
     sandbox.add_fault("429", "/api/v2/products/130094011", times=1)  # throttled once, then fine
@@ -78,7 +73,7 @@ def test_bad_responses_are_logged_and_nothing_is_lost(crawl_env: CrawlEnv) -> No
     assert result.returncode == 0, result.stderr[-3000:]
     result_web = crawl_env.qltt("crawl", "website", "--url", "http://nuochoa-lumiere.vn/")
     assert result_web.returncode == 0, result_web.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     ids = {d["_id"] for d in db.listings.find({}, {"_id": 1})}
     assert stored <= ids, "a failing crawl must not lose what was stored"
     assert "tiki:1:235400868" not in ids and "tiki:1:130094011" in ids
@@ -104,7 +99,7 @@ def test_listings_json_shows_findings(crawl_env: CrawlEnv) -> None:
 def test_single_product_url(crawl_env: CrawlEnv) -> None:
     result = crawl_env.qltt("crawl", "tiki", "--url", "https://tiki.vn/dong-ho-nam-p130094011.html?spid=130094012")
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert [d["_id"] for d in db.listings.find({}, {"_id": 1})] == ["tiki:1:130094011"]
     assert db.sellers.count_documents({}) == 1
     assert sum(crawl_env.sandbox.counts("tiki.vn").values()) == 1, "one product request, no search"

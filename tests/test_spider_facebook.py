@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from pymongo import MongoClient
 
 from crawler.sandbox.facebook import FacebookSite
 from spiders.pages.facebook import Target, parse_target
@@ -20,9 +18,6 @@ SUPER_FAKE = "https://www.facebook.com/groups/557120398844216/posts/231325399851
 SUPER_FAKE_ID = "facebook:557120398844216:231325399851431"  # corpus: "Rolex Day-Date ... super fake", LH phone
 MOTHERS_GROUP = "https://www.facebook.com/groups/1127364058813447/"  # 7 posts, 3 feed pages
 
-
-def _db(env: CrawlEnv) -> Any:
-    return MongoClient(env.mongo_uri, tz_aware=True)[env.db_name]
 
 
 def _ok(env: CrawlEnv, *args: str) -> None:
@@ -39,7 +34,7 @@ def facebook(crawl_env: CrawlEnv) -> Iterator[FacebookSite]:
 
 def test_group_feed_posts_become_social_listings_with_seller_contacts(crawl_env: CrawlEnv) -> None:
     _ok(crawl_env, "--url", HABITS_GROUP, "--url", SUPER_FAKE)
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert {d["_id"] for d in db.listings.find({}, {"_id": 1})} == {LV_1TR2, ROLEX_IB, DIOR_350K, SUPER_FAKE_ID}
     lv, rolex, dior = (db.listings.find_one({"_id": i}) for i in (LV_1TR2, ROLEX_IB, DIOR_350K))
     assert all(d["kind"] == "social" and d["source"] == "facebook" for d in (lv, rolex, dior))
@@ -62,7 +57,7 @@ def test_group_feed_posts_become_social_listings_with_seller_contacts(crawl_env:
 
 def test_since_skips_older_posts_and_stops_paging(crawl_env: CrawlEnv) -> None:
     _ok(crawl_env, "--url", MOTHERS_GROUP, "--since", "2026-11-01")
-    stored = {d["_id"].split(":")[-1] for d in _db(crawl_env).listings.find({}, {"_id": 1})}
+    stored = {d["_id"].split(":")[-1] for d in crawl_env.db().listings.find({}, {"_id": 1})}
     assert stored == {"3897460328988389", "1122612793191126", "1211763701633708", "397268952305735"}
     feed_pages = [p for p in crawl_env.sandbox.counts("m.facebook.com") if p.startswith("/groups/1127364058813447")]
     assert len(feed_pages) == 2, f"page 3 holds only older posts and must not be fetched: {feed_pages}"
@@ -70,7 +65,7 @@ def test_since_skips_older_posts_and_stops_paging(crawl_env: CrawlEnv) -> None:
 
 def test_a_group_id_as_shop_follows_see_more_up_to_max_pages(crawl_env: CrawlEnv) -> None:
     _ok(crawl_env, "--shop", "1127364058813447", "--max-pages", "2")
-    assert _db(crawl_env).listings.count_documents({"extra.group_id": "1127364058813447"}) == 6  # 3 per page
+    assert crawl_env.db().listings.count_documents({"extra.group_id": "1127364058813447"}) == 6  # 3 per page
     fetched = sorted(crawl_env.sandbox.counts("m.facebook.com"))
     assert fetched[0] == "/1127364058813447/" and fetched[1] == "/groups/1127364058813447/", "redirected to the group"
     assert len(fetched) == 3 and "bacr=" in fetched[2], "page 3 is beyond --max-pages"
@@ -79,7 +74,7 @@ def test_a_group_id_as_shop_follows_see_more_up_to_max_pages(crawl_env: CrawlEnv
 def test_login_wall_is_a_blocked_run_error_and_gives_no_items(crawl_env: CrawlEnv) -> None:
     crawl_env.sandbox.add_fault("block", "m.facebook.com/groups/557120398844216")
     _ok(crawl_env, "--url", "https://www.facebook.com/groups/557120398844216/")
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert db.listings.count_documents({}) == 0
     [run] = db.runs.find({"spider": "facebook"})
     assert [(e["kind"], e["url"]) for e in run["errors"]] == [
@@ -90,7 +85,7 @@ def test_login_wall_is_a_blocked_run_error_and_gives_no_items(crawl_env: CrawlEn
 
 def test_single_post_url_and_a_removed_post_is_kept_as_gone(crawl_env: CrawlEnv, facebook: FacebookSite) -> None:
     _ok(crawl_env, "--url", SUPER_FAKE)
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert [d["_id"] for d in db.listings.find()] == [SUPER_FAKE_ID]
     assert crawl_env.sandbox.counts("m.facebook.com") == {"/groups/557120398844216/permalink/231325399851431/": 1}
     facebook.mutate("231325399851431", removed=True)
@@ -108,7 +103,7 @@ def test_single_post_url_and_a_removed_post_is_kept_as_gone(crawl_env: CrawlEnv,
 
 def test_a_page_id_as_shop_reads_the_page_feed(crawl_env: CrawlEnv) -> None:
     _ok(crawl_env, "--shop", "100089234561782")
-    db = _db(crawl_env)
+    db = crawl_env.db()
     ids = sorted(d["_id"] for d in db.listings.find())
     assert ids == ["facebook:100089234561782:1041368200604746", "facebook:100089234561782:197259532337264"]
     page = db.sellers.find_one({"_id": "facebook:100089234561782"})

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from pymongo import MongoClient
 from pymongo.database import Database
 
 from crawler.exceptions import BlockedPage
@@ -16,7 +13,7 @@ from crawler.sandbox.lazada import LazadaSite
 from crawler.sandbox.server import Request
 from spiders.lazada import store_slug
 from spiders.pages.lazada import LazadaSearchPage, LazadaStorePage
-from tests.sandbox_plugin import CrawlEnv
+from tests.sandbox_plugin import CrawlEnv, listing_ids, run_errors
 
 HOST = "www.lazada.vn"
 QUERY = "chính hãng đồng hồ"  # 17 hits in the replica: two pages of 10
@@ -31,22 +28,14 @@ HUBLOT_PATH = "/products/dong-ho-hublot-big-bang-unico-titanium-44mm-chinh-hang-
 
 
 @pytest.fixture
-def stored(crawl_env: CrawlEnv) -> Iterator[Database]:
-    with MongoClient(crawl_env.mongo_uri, tz_aware=True) as client:
-        yield client[crawl_env.db_name]
+def stored(crawl_env: CrawlEnv) -> Database:
+    return crawl_env.db()
 
 
 def crawl(env: CrawlEnv, *args: str) -> None:
     result = env.qltt("crawl", "lazada", *args)
     assert result.returncode == 0, result.stderr[-3000:]
 
-
-def listing_ids(db: Database) -> set[str]:
-    return {d["_id"] for d in db.listings.find({}, {"_id": 1})}
-
-
-def run_errors(db: Database) -> list[dict[str, Any]]:
-    return [e for run in db.runs.find({"spider": "lazada"}) for e in run.get("errors", [])]
 
 
 def test_search_pages_stores_listings_sellers_and_findings(crawl_env: CrawlEnv, stored: Database) -> None:
@@ -102,7 +91,7 @@ def test_punish_page_is_a_blocked_run_error_never_a_listing(crawl_env: CrawlEnv,
     crawl(crawl_env, "--query", QUERY)
     ids = listing_ids(stored)
     assert len(ids) == 9 and HUBLOT_FAKE not in ids  # page 1's ten products but the blocked one
-    blocked = {(e["url"], e["kind"], e["status"]) for e in run_errors(stored)}
+    blocked = {(e["url"], e["kind"], e["status"]) for e in run_errors(stored, "lazada")}
     assert (f"http://{HOST}{HUBLOT_PATH}", "blocked", 200) in blocked
     assert any("ajax=true&page=2" in url and kind == "blocked" for url, kind, _ in blocked)
     assert len(blocked) == 2

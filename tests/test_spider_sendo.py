@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from pymongo import MongoClient
 from pymongo.database import Database
 
 from crawler.sandbox.sendo import shop_phone
 from spiders.sendo import shop_id, url_key
-from tests.sandbox_plugin import CrawlEnv
+from tests.sandbox_plugin import CrawlEnv, listing_ids, run_errors
 
 SEARCH, DETAIL, SHOP = "searchlist-api.sendo.vn", "detail-api.sendo.vn", "shop-home.sendo.vn"
 # Written in the sandbox corpus as clear offences / as plainly legitimate.
@@ -22,22 +18,14 @@ GUCCI_URL = "https://www.sendo.vn/ao-thun-nam-gucci-in-logo-ran-cotton-cao-cap-1
 
 
 @pytest.fixture
-def stored(crawl_env: CrawlEnv) -> Iterator[Database]:
-    with MongoClient(crawl_env.mongo_uri, tz_aware=True) as client:
-        yield client[crawl_env.db_name]
+def stored(crawl_env: CrawlEnv) -> Database:
+    return crawl_env.db()
 
 
 def crawl(env: CrawlEnv, *args: str) -> None:
     result = env.qltt("crawl", "sendo", *args)
     assert result.returncode == 0, result.stderr[-3000:]
 
-
-def listing_ids(db: Database) -> set[str]:
-    return {d["_id"] for d in db.listings.find({}, {"_id": 1})}
-
-
-def run_errors(db: Database) -> list[dict[str, Any]]:
-    return [e for run in db.runs.find({"spider": "sendo"}) for e in run.get("errors", [])]
 
 
 def e164(phone: str) -> str:
@@ -92,7 +80,7 @@ def test_challenge_pages_are_blocked_run_errors_never_listings(crawl_env: CrawlE
     crawl(crawl_env, "--query", "mũ bảo hiểm", "--query", "gucci")
     ids = listing_ids(stored)
     assert len(ids) == 4 and HELMET_COPY not in ids and GUCCI_TEE not in ids
-    blocked = [(e["url"], e["kind"], e["status"]) for e in run_errors(stored)]
+    blocked = [(e["url"], e["kind"], e["status"]) for e in run_errors(stored, "sendo")]
     assert len(blocked) == 2 and all(kind == "blocked" and status == 403 for _, kind, status in blocked)
     urls = sorted(url for url, _, _ in blocked)
     assert urls[0].startswith(f"http://{DETAIL}/full/mu-bao-hiem-non-son-3-4-dau-hang-loai-1-giong-99")
@@ -102,7 +90,7 @@ def test_challenge_pages_are_blocked_run_errors_never_listings(crawl_env: CrawlE
 def test_an_empty_search_ends_cleanly(crawl_env: CrawlEnv, stored: Database) -> None:
     crawl(crawl_env, "--query", "zzqxjw")
     assert listing_ids(stored) == set() and sum(crawl_env.sandbox.counts().values()) == 1
-    assert not run_errors(stored)
+    assert not run_errors(stored, "sendo")
 
 
 @pytest.mark.parametrize(

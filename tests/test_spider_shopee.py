@@ -8,7 +8,6 @@ import urllib.request
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
 
 from crawler.sandbox import Sandbox
 from tests.sandbox_plugin import CrawlEnv
@@ -22,9 +21,6 @@ GUCCI_BELT_URL = "https://shopee.vn/that-lung-nam-gucc-khoa-gg-ma-vang-day-da-ca
 SEARCH_API = "http://shopee.vn/api/v4/search/search_items?by=relevancy&keyword=nike&limit=60&newest=0&order=desc" \
              "&page_type=search&scenario=PAGE_GLOBAL_SEARCH&version=2"
 
-
-def _db(env: CrawlEnv) -> Any:
-    return MongoClient(env.mongo_uri, tz_aware=True)[env.db_name]
 
 
 def _plain_get(sandbox: Sandbox, url: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -47,7 +43,7 @@ def test_search_stores_listings_sellers_and_findings(crawl_env: CrawlEnv) -> Non
     result = crawl_env.qltt("crawl", "shopee", "--query", "thắt lưng", "--query", "tai nghe", "--query", "nam",
                             "--max-pages", "2")
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     ids = {d["_id"] for d in db.listings.find({}, {"_id": 1})}
     assert {GUCCI_BELT, FAKE_AIRPODS, SONY_XM5, APPLE_AIRPODS} <= ids
     belt = db.listings.find_one({"_id": GUCCI_BELT})
@@ -73,7 +69,7 @@ def test_item_and_shop_urls(crawl_env: CrawlEnv) -> None:
     result = crawl_env.qltt("crawl", "shopee", "--url", GUCCI_BELT_URL, "--url", "https://shopee.vn/sony.official.store",
                             "--url", removed)
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     ids = {d["_id"] for d in db.listings.find({}, {"_id": 1})}
     assert ids == {GUCCI_BELT, SONY_XM5}
     assert db.listings.find_one({"_id": GUCCI_BELT})["flag"]
@@ -88,7 +84,7 @@ def test_block_is_a_run_error_and_gives_no_items(crawl_env: CrawlEnv) -> None:
     crawl_env.sandbox.add_fault("block", "shopee.vn/api/v4/search/")  # the page's API call gets error 90309999
     result = crawl_env.qltt("crawl", "shopee", "--query", "tai nghe", "--url", GUCCI_BELT_URL)
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert db.listings.count_documents({}) == 0
     errors = db.runs.find_one({"spider": "shopee"})["errors"]
     assert {e["kind"] for e in errors} == {"blocked"}

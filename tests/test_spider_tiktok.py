@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import urllib.request
-from typing import Any
 
 import pytest
-from pymongo import MongoClient
 
 from crawler.exceptions import NotAListingPage
 from crawler.sandbox import Sandbox
@@ -19,9 +17,6 @@ HEETS = "tiktok:7496960337629154:1743211678843099790"  # heated-tobacco sticks: 
 LOREAL = "tiktok:7499446840310428:1762177879793457261"  # L'Oréal Paris Official Store (Mall)
 YSL_URL = "https://www.tiktok.com/shop/vn/pdp/nuoc-hoa-nu-ysl-libre-edp-90ml-fullbox-thom-lau/1783459470662338519"
 
-
-def _db(env: CrawlEnv) -> Any:
-    return MongoClient(env.mongo_uri, tz_aware=True)[env.db_name]
 
 
 def test_plain_http_gets_no_data(fresh_sandbox: Sandbox) -> None:
@@ -37,7 +32,7 @@ def test_search_stores_listings_sellers_and_findings(crawl_env: CrawlEnv) -> Non
     result = crawl_env.qltt("crawl", "tiktok", "--query", "nước hoa", "--query", "làm đẹp", "--query", "thuốc",
                             "--max-pages", "2")
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     ids = {d["_id"] for d in db.listings.find({}, {"_id": 1})}
     assert {YSL_DECANT, HEETS, LOREAL} <= ids
     ysl = db.listings.find_one({"_id": YSL_DECANT})
@@ -61,7 +56,7 @@ def test_search_stores_listings_sellers_and_findings(crawl_env: CrawlEnv) -> Non
 def test_single_product_url(crawl_env: CrawlEnv) -> None:
     result = crawl_env.qltt("crawl", "tiktok", "--url", "https://www.tiktok.com/view/product/1783459470662338519")
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert [d["_id"] for d in db.listings.find({}, {"_id": 1})] == [YSL_DECANT]
     assert db.listings.find_one({"_id": YSL_DECANT})["flag"]
 
@@ -70,7 +65,7 @@ def test_captcha_is_a_run_error_and_gives_no_items(crawl_env: CrawlEnv) -> None:
     crawl_env.sandbox.add_fault("block", "www.tiktok.com/")
     result = crawl_env.qltt("crawl", "tiktok", "--query", "nước hoa", "--url", YSL_URL)
     assert result.returncode == 0, result.stderr[-3000:]
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert db.listings.count_documents({}) == 0
     errors = db.runs.find_one({"spider": "tiktok"})["errors"]
     assert len(errors) == 2 and {e["kind"] for e in errors} == {"blocked"}

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
 
 from crawler.sandbox.websites import WebsitesSite
 from tests.sandbox_plugin import CrawlEnv
@@ -20,9 +19,6 @@ LUMIERE = "http://nuochoa-lumiere.vn/products/"
 DIOR = f"{LUMIERE}nuoc-hoa-nam-dior-sauvage-edt-100ml-chinh-hang"
 CHANEL = f"{LUMIERE}nuoc-hoa-nam-bleu-de-chanel-edp-100ml"
 
-
-def _db(env: CrawlEnv) -> Any:
-    return MongoClient(env.mongo_uri, tz_aware=True)[env.db_name]
 
 
 def _crawl(env: CrawlEnv, *urls: str) -> None:
@@ -43,7 +39,7 @@ def websites(crawl_env: CrawlEnv) -> Iterator[WebsitesSite]:
 
 def test_compliance_facts_are_stored_and_flag_each_non_compliant_site(crawl_env: CrawlEnv) -> None:
     _crawl(crawl_env, *(f"http://{host}/" for host in (FULL_FOOTER, ABOUT_PAGE, FAKE_BADGE, PARTIAL, BARE)))
-    db = _db(crawl_env)
+    db = crawl_env.db()
     facts = {host: db.sellers.find_one({"_id": f"web:{host}"})["website"] for host in
              (FULL_FOOTER, ABOUT_PAGE, FAKE_BADGE, PARTIAL, BARE)}
     assert facts[FULL_FOOTER]["moit_badge"] == "linked" and facts[FULL_FOOTER]["missing"] == []
@@ -74,7 +70,7 @@ def test_compliance_facts_are_stored_and_flag_each_non_compliant_site(crawl_env:
 
 
 def test_recrawl_notices_price_change_removal_and_return(crawl_env: CrawlEnv, websites: WebsitesSite) -> None:
-    db = _db(crawl_env)
+    db = crawl_env.db()
     dior_id, chanel_id = (f"web:{url.removeprefix('http://')}" for url in (DIOR, CHANEL))
     _crawl(crawl_env, f"http://{FAKE_BADGE}/")
     assert db.listings.count_documents({"seller_id": f"web:{FAKE_BADGE}", "status": "active"}) == 5
@@ -107,5 +103,5 @@ def test_a_crawl_with_a_failed_page_marks_nothing_missing(crawl_env: CrawlEnv, w
     _crawl(crawl_env, f"http://{FAKE_BADGE}/")
     crawl_env.sandbox.add_fault("500", "bleu-de-chanel")
     _crawl(crawl_env, f"http://{FAKE_BADGE}/")
-    db = _db(crawl_env)
+    db = crawl_env.db()
     assert db.listings.count_documents({"seller_id": f"web:{FAKE_BADGE}", "status": "active"}) == 5

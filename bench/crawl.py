@@ -45,6 +45,7 @@ BARE: dict[str, Any] = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}}
 
 def child(mode: str, listings: int) -> None:
     """One crawl in this process; prints its figures as one JSON line."""
+    import storage
     from crawler.cli.common import run_spiders
 
     overrides = {**SPEED, **(BARE if mode == "bare" else {"QLTT_RUN_TRIGGER": "adhoc"})}
@@ -54,7 +55,9 @@ def child(mode: str, listings: int) -> None:
     store = {what: stats.get(f"qltt/store/{key}_count", 0) for what, key in
              (("created", "listing_created"), ("updated", "listing_updated"), ("unchanged", "listing_unchanged"),
               ("spooled", "spooled"))}
-    print(json.dumps({"elapsed": stats["elapsed_time_seconds"], "pages": stats.get("response_received_count", 0),
+    in_db = storage.connect_from_config()["listings"].count_documents({}) if mode == "full" else 0
+    print(json.dumps({"in_db": in_db, "elapsed": stats["elapsed_time_seconds"],
+                      "pages": stats.get("response_received_count", 0),
                       "items": stats.get("item_scraped_count", 0), "rss_mb": rss_mb, "store": store,
                       "failed": sum(v for k, v in stats.items() if k.startswith("qltt/page/")),
                       "flagged": stats.get("qltt/match/flagged_count", 0), "cpu": time.process_time()}))
@@ -73,7 +76,7 @@ def crawl(mode: str, listings: int, env: dict[str, str], server_pid: int | None)
 
 def report(mode: str, f: dict[str, Any]) -> None:
     stored = ", ".join(f"{n:,} {what}" for what, n in f["store"].items() if n)
-    extra = f"; listings: {stored}; {f['flagged']:,} flagged" if mode == "full" else ""
+    extra = f"; listings: {stored} ({f['in_db']:,} in the database); {f['flagged']:,} flagged" if mode == "full" else ""
     extra += f"; {f['failed']:,} pages failed" if f["failed"] else ""
     server = f", database server CPU {f['server_cpu']:.1f} s" if mode == "full" else ""
     print(f"{mode:>4}: {f['pages']:,} pages, {f['items']:,} items in {f['elapsed']:.1f} s = "

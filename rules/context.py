@@ -8,7 +8,7 @@ from typing import Any
 
 from rules.brands import BrandMention, find_mentions, fuzzy_mentions
 from rules.compile import Compiled, Hit, scan
-from rules.model import Span
+from rules.model import Span, seller_of
 from rules.normalize import Normalized, normalize
 
 __all__ = ["Context", "build_context"]
@@ -75,7 +75,7 @@ def _short_field(compiled: Compiled, name: str, text: str) -> tuple[Normalized, 
 
 def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
     """Normalise the listing's fields, scan them once and locate brands."""
-    seller = listing.get("seller") if isinstance(listing.get("seller"), Mapping) else {}
+    seller = seller_of(listing)
     fields = {
         "title": normalize(_text(listing.get("title"))),
         "description": normalize(_text(listing.get("description"))[:20_000]),

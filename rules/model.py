@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span"]
+__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "seller_of"]
 
 # Canonical order of categories in every output (labels and findings use it).
 CATEGORIES: tuple[str, ...] = (
@@ -86,3 +87,9 @@ class Assessment:
             "risk": self.risk,
             "findings": [finding.to_dict() for finding in self.findings],
         }
+
+
+def seller_of(listing: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The listing's embedded seller; anything but a mapping (scraped data) reads as no seller."""
+    seller = listing.get("seller")
+    return seller if isinstance(seller, Mapping) else {}

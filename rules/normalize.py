@@ -258,9 +258,9 @@ def normalize(text: str | None) -> Normalized:
     if len(_CHUNKS) >= _CACHE_LIMIT:
         _CHUNKS.clear()
     chunks = original.split()
-    infos = cast("list[_Chunk]", list(map(_CHUNKS.get, chunks)))  # None where not yet learnt
-    if None in infos:
-        infos = [info or _learn(chunk) for chunk, info in zip(chunks, infos, strict=True)]
+    known = list(map(_CHUNKS.get, chunks))  # None where not yet learnt
+    infos = ([info or _learn(chunk) for chunk, info in zip(chunks, known, strict=True)] if None in known
+             else cast("list[_Chunk]", known))
     main = " ".join(filter(None, map(_CANON, infos)))
     if any(map(_UNUSUAL, infos)):
         if any(map(_SPACED, infos)) and _spaced_letters(chunks, infos):

@@ -23,6 +23,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from rapidfuzz import fuzz
 
 from crawler.clean import extract_phones, to_e164
+from rules.model import seller_of
 from rules.normalize import fold
 from rules.schema import RuleError
 
@@ -116,7 +117,8 @@ def read_watchlist(path: Path) -> list[Entry]:
             if values["phone"] and phone is None:
                 raise RuleError(str(path), line, values["entry_id"], "phone", f"not a valid number: {values['phone']}")
             values["domain"] = domain_of(values["domain"])
-            entries.append(Entry(**{**values, "phone": phone}, line=line))
+            fields: dict[str, Any] = {**values, "phone": phone}
+            entries.append(Entry(**fields, line=line))
     return entries
 
 
@@ -170,7 +172,7 @@ class Watchlist:
 
     def match(self, listing: Mapping[str, Any]) -> list[WatchHit]:
         """Every entry the listing's seller matches, first route per entry."""
-        seller = listing.get("seller") if isinstance(listing.get("seller"), Mapping) else {}
+        seller = seller_of(listing)
         hits: dict[str, WatchHit] = {}
         for hit in (*self._ids(listing, seller), *self._contacts(listing, seller), *self._name(seller)):
             hits.setdefault(hit.entry.entry_id, hit)

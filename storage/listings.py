@@ -96,19 +96,26 @@ class ListingRepo:
         return Outcome.CREATED if result.upserted_id is not None else Outcome.UNCHANGED
 
     def _upsert_planned(self, prepared: dict[str, Any], now: datetime) -> Outcome:
-        counts = self._write_batch([prepared], now)
-        return next(outcome for outcome, n in counts.items() if n)
+        return self._write_batch([prepared], now)[0]
 
     def bulk_upsert(self, docs: Iterable[Mapping[str, Any]], now: datetime | None = None) -> dict[Outcome, int]:
-        """Store many listings: per batch one read of the stored versions and one ``bulk_write``.
+        """Store many listings (``upsert_many``) and count the outcomes."""
+        counts: Counter[Outcome] = Counter(dict.fromkeys(Outcome, 0))
+        counts.update(self.upsert_many(docs, now))
+        return dict(counts)
 
-        A listing repeated in ``docs`` starts a new batch, so the result equals upserting one by one.
+    def upsert_many(self, docs: Iterable[Mapping[str, Any]], now: datetime | None = None) -> list[Outcome]:
+        """Store many listings, saying for each (in order) what ``upsert`` would have: per batch one read of
+        the stored versions and one ``bulk_write``.
+
+        A listing repeated in ``docs`` starts a new batch, so the result equals upserting one by one. Raises
+        ``ValueError`` before writing anything when a listing lacks ``_id`` or ``source``.
         """
         now = as_utc(now) if now else utcnow()
-        counts: Counter[Outcome] = Counter(dict.fromkeys(Outcome, 0))
-        for batch in _unique_batches((_prepare(d) for d in docs), self.batch_size):
-            counts.update(self._write_batch(batch, now))
-        return dict(counts)
+        outcomes: list[Outcome] = []
+        for batch in _unique_batches([_prepare(d) for d in docs], self.batch_size):
+            outcomes += self._write_batch(batch, now)
+        return outcomes
 
     def get(self, listing_id: str) -> dict[str, Any] | None:
         return self.coll.find_one({"_id": listing_id})
@@ -171,7 +178,7 @@ class ListingRepo:
             raise StorageError(f"evidence refs of {listing_id} not written: {exc}") from exc
         return result.matched_count == 1
 
-    def _write_batch(self, docs: list[dict[str, Any]], now: datetime) -> Counter[Outcome]:
+    def _write_batch(self, docs: list[dict[str, Any]], now: datetime) -> list[Outcome]:
         """One read of the stored versions, one ``bulk_write``; unchanged listings share one update."""
         try:
             found = self.coll.find({"_id": {"$in": [d["_id"] for d in docs]}}, _PLAN_FIELDS)
@@ -186,10 +193,10 @@ class ListingRepo:
             return self._recover(exc, docs, plans, now)
         except PyMongoError as exc:
             raise StorageError(f"listings write failed: {exc}") from exc
-        return Counter(outcome for outcome, _ in plans)
+        return [outcome for outcome, _ in plans]
 
     def _recover(self, exc: BulkWriteError, docs: list[dict[str, Any]], plans: list[tuple[Outcome, Any]],
-                 now: datetime) -> Counter[Outcome]:
+                 now: datetime) -> list[Outcome]:
         """Another process inserted some of these listings first: plan those again against its version."""
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != _DUPLICATE_KEY for e in errors):
@@ -197,10 +204,10 @@ class ListingRepo:
         # Only inserts can collide, and ops start with one op per planned write, in the order of docs.
         written = [i for i, (_, op) in enumerate(plans) if op is not None]
         failed = {written[e["index"]] for e in errors}
-        counts = Counter(outcome for i, (outcome, _) in enumerate(plans) if i not in failed)
+        outcomes = [outcome for outcome, _ in plans]
         for i in sorted(failed):
-            counts.update(self._write_batch([docs[i]], now))
-        return counts
+            outcomes[i] = self._write_batch([docs[i]], now)[0]
+        return outcomes
 
     def _plan(self, doc: dict[str, Any], stored: dict[str, Any] | None,
               now: datetime) -> tuple[Outcome, InsertOne | UpdateOne | None]:

@@ -55,7 +55,7 @@ def child(mode: str, listings: int) -> None:
     store = {what: stats.get(f"qltt/store/{key}_count", 0) for what, key in
              (("created", "listing_created"), ("updated", "listing_updated"), ("unchanged", "listing_unchanged"),
               ("spooled", "spooled"))}
-    in_db = storage.connect_from_config()["listings"].count_documents({}) if mode == "full" else 0
+    in_db = storage.connect_from_config()["listings"].estimated_document_count() if mode == "full" else 0
     print(json.dumps({"in_db": in_db, "elapsed": stats["elapsed_time_seconds"],
                       "pages": stats.get("response_received_count", 0),
                       "items": stats.get("item_scraped_count", 0), "rss_mb": rss_mb, "store": store,

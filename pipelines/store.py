@@ -1,4 +1,5 @@
-"""Idempotent upsert of listings and sellers; blocking PyMongo calls run off the reactor thread.
+"""Idempotent upsert of listings and sellers; blocking PyMongo calls run off the reactor thread, and listings
+arriving together are written together (``BATCH_SIZE``, ``BATCH_WAIT_S``).
 
 When the database is unreachable or refuses a write, the item goes to the durable spool
 (``storage.spool``) instead of being lost, and the pipeline keeps spooling without waiting on the
@@ -19,6 +20,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
@@ -42,13 +44,27 @@ BATCH_WAIT_S = 0.05
 
 
 def database(crawler: Crawler) -> Database:
-    """The crawl's database from its settings (one PyMongo client per process, cached by storage)."""
+    """The crawl's database from its settings (one PyMongo client per process, cached by storage).
+
+    A database that cannot be reached as the crawl starts does not stop the crawl: its components get the
+    same (lazy) client, their writes fail and go to the spool like those of a database lost mid-crawl, and
+    are replayed when it is back. It is asked once per crawl, not once per component.
+    """
+    db = _databases.get(crawler)
+    if db is not None:
+        return db
     settings = crawler.settings
-    return storage.connect(
-        settings.get("QLTT_MONGO_URI") or None,
-        data_dir=settings.get("QLTT_DATA_DIR"),
-        db_name=settings.get("QLTT_DB_NAME"),
-    )
+    where = {"data_dir": settings.get("QLTT_DATA_DIR"), "db_name": settings.get("QLTT_DB_NAME")}
+    try:
+        db = storage.connect(settings.get("QLTT_MONGO_URI") or None, **where)
+    except StorageError as exc:
+        logger.warning("%s; the crawl goes on and its writes are spooled", exc)
+        db = storage.connect(settings.get("QLTT_MONGO_URI") or None, **where, verify=False)
+    _databases[crawler] = db
+    return db
+
+
+_databases: WeakKeyDictionary[Crawler, Database] = WeakKeyDictionary()
 
 
 def spool(crawler: Crawler) -> Spool:

@@ -50,10 +50,14 @@ def connect(
     db_name: str = "qltt",
     embedded_port: int = 0,
     timeout_ms: int | None = None,
+    verify: bool = True,
 ) -> Database:
     """The ``db_name`` database at ``uri``, or in the embedded store under ``data_dir`` when no URI.
 
-    Raises ``StorageError`` naming the (password-free) URI when the server cannot be reached.
+    Raises ``StorageError`` naming the (password-free) URI when the server cannot be reached. With
+    ``verify=False`` the server is not asked (PyMongo connects on the first operation, which raises when
+    it is still away): a crawl that starts while the database is down spools its writes; the indexes are
+    made by the next verified ``connect``.
     """
     if not uri:
         uri = _embedded_uri(Path(data_dir) if data_dir else config.data_dir(), embedded_port)
@@ -64,7 +68,7 @@ def connect(
     pid = os.getpid()
     try:
         db = _client(uri, timeout_ms)[db_name]
-        if (pid, uri, db_name) not in _indexed:
+        if verify and (pid, uri, db_name) not in _indexed:
             ensure_indexes(db)  # also the proof that the server answers
             _indexed.add((pid, uri, db_name))
     except PyMongoError as exc:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
 from pymongo import DESCENDING
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from storage.values import bson_safe, utcnow
 
@@ -26,11 +28,22 @@ class RunRepo:
 
     def start(self, spider: str, args: Mapping[str, Any], trigger: str = "adhoc") -> str:
         """Record a crawl as running and return its id."""
+        return self.insert(self.new(spider, args, trigger))
+
+    def insert(self, run: Mapping[str, Any]) -> str:
+        """Store a run record made by ``new`` (once: a record already stored is left as it is, so a spooled
+        start can be replayed again); returns its id."""
+        with contextlib.suppress(DuplicateKeyError):
+            self.coll.insert_one(dict(run))
+        return str(run["_id"])
+
+    @staticmethod
+    def new(spider: str, args: Mapping[str, Any], trigger: str = "adhoc") -> dict[str, Any]:
+        """A run record of a crawl starting now, not stored yet."""
         if trigger not in TRIGGERS:
             raise ValueError(f"trigger must be one of {TRIGGERS}: {trigger!r}")
-        run_id = str(ObjectId())  # sorts by creation time
-        self.coll.insert_one({
-            "_id": run_id,
+        return {
+            "_id": str(ObjectId()),  # sorts by creation time
             "spider": spider,
             "args": bson_safe(dict(args)),
             "trigger": trigger,
@@ -41,8 +54,7 @@ class RunRepo:
             "counts": {},
             "errors": [],
             "error_count": 0,
-        })
-        return run_id
+        }
 
     def finish(
         self,

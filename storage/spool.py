@@ -45,7 +45,7 @@ from crawler.items import Capture
 from storage.embedded import _locked as locked
 from storage.evidence import BlobStore, EvidenceKeeper
 from storage.listings import ListingRepo
-from storage.runs import ERRORS_KEPT
+from storage.runs import ERRORS_KEPT, RunRepo
 from storage.sellers import SellerRepo
 from storage.values import bson_safe
 
@@ -113,6 +113,11 @@ def apply(db: Database, entry: Mapping[str, Any], history_max: int = 50, evidenc
             _keep_evidence(db, evidence_root, entry["doc"]["_id"], Capture(**entry["capture"]))
     elif op == "seller":
         SellerRepo(db).upsert(entry["doc"], now=at)
+    elif op == "run_start":
+        try:
+            RunRepo(db).insert(entry["run"])
+        except PyMongoError as exc:
+            raise StorageError(f"run {entry['run'].get('_id')} not written: {exc}") from exc
     elif op == "run":
         _apply_run(db, entry)
     else:

@@ -157,3 +157,32 @@ def test_database_back_during_the_crawl_takes_the_spool_at_once(outage_env: Craw
     assert run["status"] == "finished" and stats["qltt/spool/replayed_count"] > 0
     assert stats["qltt/spool/pending_count"] == 0
     assert run["counts"]["received"] == LISTINGS
+
+
+def test_database_away_from_the_start(outage_env: CrawlEnv, store: Store, tmp_path: Path) -> None:
+    """A nightly crawl that starts during a database outage crawls, spools everything and loses nothing."""
+    store.stop()
+    outage_env.sandbox.open()
+    log = tmp_path / "crawl.log"
+    crawl = _start_crawl(outage_env, "600", log)
+    assert crawl.wait(timeout=120) == 0, log.read_text()[-3000:]
+    output = log.read_text()
+    assert "the crawl goes on and its writes are spooled" in output and "run record spooled" in output
+    assert "Traceback" not in output and "item LOST" not in output
+    assert _segments(outage_env)
+
+    store.start()
+    listed = outage_env.qltt("runs")  # any command replays first
+    assert listed.returncode == 0 and "còn chờ 0" in listed.stderr, listed.stderr[-2000:]
+    with _client(store.uri) as client:
+        db = client[outage_env.db_name]
+        crawled = _crawled_ids(outage_env)
+        assert len(crawled) == LISTINGS and sorted(_stored(db)) == sorted(crawled), "every listing, exactly once"
+        runs = list(db.runs.find({"spider": "tiki"}))
+        flagged = list(db.listings.find({"flag": True}, {"evidence": 1}))
+    assert len(runs) == 1, "the spooled start and the spooled ending make one run record"
+    run = runs[0]
+    assert run["status"] == "finished" and run["started_at"] < run["finished_at"]
+    assert run["counts"]["received"] == LISTINGS and run["counts"]["spooled"] >= LISTINGS
+    assert run["health"]["status"] == "degraded"
+    assert flagged and all(doc.get("evidence") for doc in flagged), "evidence of the spooled ones kept at replay"

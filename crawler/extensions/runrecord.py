@@ -66,12 +66,26 @@ class RunRecorder:
     def opened(self, spider: Spider) -> None:
         arguments: dict[str, Any] = getattr(spider, "arguments", {})
         if self.run_id is None:
-            self.run_id = self.runs.start(spider.name, arguments, trigger=self.trigger)
-        if self.job:
+            self.run_id = self._start(spider.name, arguments)
+        if self.job and not self.db_away:
             self.resumed_from = self._link_job()
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("qltt/run_id", self.run_id)
         logger.info("run %s started: %s %s", self.run_id, spider.name, arguments)
+
+    def _start(self, spider: str, arguments: dict[str, Any]) -> str:
+        """Record the run as running; with the database away, spool the record (replayed before the run's
+        listings and its ending, which follow it in the spool)."""
+        run = self.runs.new(spider, arguments, trigger=self.trigger)
+        try:
+            return self.runs.insert(run)
+        except DB_ERRORS as exc:
+            if self.spool is None:
+                raise
+            logger.warning("run %s: database unavailable, run record spooled (%s)", run["_id"], exc)
+            self.spool.append("run_start", run=run)
+            self.db_away = True
+            return str(run["_id"])
 
     def _link_job(self) -> list[str]:
         """Mark runs of this job left ``running`` as interrupted; link this run to the unfinished ones."""

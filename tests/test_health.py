@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pymongo.database import Database
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
 import storage
 from crawler.console import create_app
 from crawler.extensions.health import Thresholds, assess, format_health, previous_counts
+from crawler.extensions.runrecord import RunRecorder
 from storage.users import UserRepo
 from tests.sandbox_plugin import CrawlEnv
 from tests.test_console import PASSWORD, sign_in
@@ -47,7 +51,7 @@ def test_item_count_dropping_by_more_than_half_is_an_alert() -> None:
     nothing = assess("tiki", _stats(response_received_count=3), previous=[40, 40])
     assert nothing.status == "broken" and "không thu được tin đăng nào" in nothing.reasons[0]
     # A resumed run holds only the rest of its job: its count says nothing.
-    assert assess("tiki", stats, previous=[40], resumed=True).status == "ok"
+    assert assess("tiki", stats, previous=[40], partial=True).status == "ok"
 
 
 def test_empty_required_fields_mean_a_parser_broke_silently() -> None:
@@ -102,6 +106,7 @@ def test_previous_counts_are_finished_complete_runs_of_the_same_job() -> None:
         {"status": "finished", "args": args, "counts": {"received": 12}, "resumed_from": ["x"]},
         {"status": "finished", "args": args, "counts": {"listings": 28}},
         {"status": "finished", "args": args, "counts": {"received": 31}},
+        {"status": "finished", "args": args, "counts": {"received": 3}, "trigger": "worker"},
     ]
     assert previous_counts(runs, args) == [30, 28, 31]
     assert previous_counts(runs, args, history=2) == [30, 28]
@@ -134,3 +139,15 @@ def test_blocked_source_breaks_its_run_shown_by_cli_and_console(crawl_env: Crawl
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "Chưa có lượt thu thập nào." in client.get("/runs", params={"spider": "lazada"}).text
+
+
+def test_a_workers_share_is_not_compared_with_whole_runs(db: Database) -> None:
+    """A worker takes what the shared queue gives it: ten listings after runs of forty is no alert for it."""
+    runs = storage.RunRepo(db)
+    for _ in range(3):
+        runs.finish(runs.start("tiki", {}), "finished", {}, counts={"received": 40})
+    spider = SimpleNamespace(name="tiki", arguments={})
+    stats = _stats(response_received_count=12, qltt__store__listing_received_count=10)
+    verdicts = {trigger: RunRecorder(get_crawler(settings_dict={"QLTT_RUN_TRIGGER": trigger}), runs)
+                ._health(spider, stats)["status"] for trigger in ("adhoc", "worker")}
+    assert verdicts == {"adhoc": "degraded", "worker": "ok"}

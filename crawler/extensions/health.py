@@ -78,7 +78,7 @@ class _Facts:
     source: str
     stats: Mapping[str, Any]
     previous: Sequence[int]
-    resumed: bool
+    partial: bool  # the run holds part of a job only (resumed, or one worker's share of a shared queue)
 
     def n(self, key: str) -> int:
         value = self.stats.get(key, 0)
@@ -173,7 +173,7 @@ def empty_fields(f: _Facts, t: Thresholds) -> Iterator[Finding]:
 
 
 def item_count(f: _Facts, t: Thresholds) -> Iterator[Finding]:
-    if f.resumed or not f.previous or f.stats.get("finish_reason") not in (None, "finished"):
+    if f.partial or not f.previous or f.stats.get("finish_reason") not in (None, "finished"):
         return
     baseline = statistics.median(f.previous)
     if baseline and not f.listings:
@@ -207,9 +207,10 @@ MONITORS: tuple[Monitor, ...] = (
 
 
 def assess(spider: str, stats: Mapping[str, Any], previous: Sequence[int] = (),
-           thresholds: Thresholds | None = None, resumed: bool = False) -> Health:
-    """Run every monitor over a closed run; ``previous`` are item counts of earlier runs of the same job."""
-    facts = _Facts(source_name(spider), stats, previous, resumed)
+           thresholds: Thresholds | None = None, partial: bool = False) -> Health:
+    """Run every monitor over a closed run; ``previous`` are item counts of earlier runs of the same job,
+    not compared when the run is ``partial`` (a resumed job, a worker's share of a distributed crawl)."""
+    facts = _Facts(source_name(spider), stats, previous, partial)
     health = Health()
     for monitor in MONITORS:
         for level, reason in monitor(facts, thresholds or Thresholds()):
@@ -218,13 +219,14 @@ def assess(spider: str, stats: Mapping[str, Any], previous: Sequence[int] = (),
 
 
 def previous_counts(runs: Iterable[Mapping[str, Any]], args: Mapping[str, Any], history: int = 5) -> list[int]:
-    """Listing counts of the latest finished, complete runs with the same arguments (newest first in ``runs``)."""
+    """Listing counts of the latest finished, complete runs with the same arguments (newest first in ``runs``);
+    a worker's run is one share of a distributed crawl, not a complete run."""
     wanted = bson_safe(dict(args))
     counts = [
         int(run["counts"].get("received", run["counts"].get("listings", 0)))
         for run in runs
         if run.get("status") == "finished" and run.get("args") == wanted and not run.get("resumed_from")
-        and run.get("counts")
+        and run.get("trigger") != "worker" and run.get("counts")
     ]
     return counts[:history]
 

@@ -145,7 +145,9 @@ class RunRecorder:
         except DB_ERRORS:
             earlier = []
         previous = previous_counts(earlier, getattr(spider, "arguments", {}), thresholds.history)
-        return assess(spider.name, stats, previous, thresholds, resumed=bool(self.resumed_from)).to_doc()
+        # a worker takes what the shared queue gives it: its count says nothing about the source
+        partial = bool(self.resumed_from) or self.trigger == "worker"
+        return assess(spider.name, stats, previous, thresholds, partial=partial).to_doc()
 
 
 def _counts(stats: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pymongo import MongoClient
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
@@ -31,6 +34,7 @@ __all__ = [
     "close_all",
     "connect",
     "connect_from_config",
+    "count",
 ]
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,16 @@ def connect(
     except PyMongoError as exc:
         raise StorageError(f"database at {_redact(uri)} is unreachable: {exc}") from exc
     return db
+
+
+def count(coll: Collection, query: Mapping[str, Any] | None = None) -> int:
+    """Documents of ``coll`` matching ``query``, by the ``count`` command (exact on a replica set).
+
+    Not ``count_documents``: that is an aggregation, which nx-27017 runs by loading every matching document
+    into the server (2 s and 170 MB for 30,000 listings, at each page of the console's queue); it answers
+    ``count`` in SQL.
+    """
+    return int(coll.database.command("count", coll.name, query=dict(query or {}))["n"])
 
 
 def connect_from_config() -> Database:

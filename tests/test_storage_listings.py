@@ -10,6 +10,7 @@ import bson
 import pytest
 from pymongo.database import Database
 
+import storage
 from storage import ListingRepo, Outcome
 from storage.listings import content_hash
 
@@ -231,3 +232,18 @@ def test_mark_missing_of_one_shop_leaves_other_shops_and_gone_listings(repo: Lis
     assert repo.get("tiki:10:1")["status"] == "missing" and repo.get("tiki:10:1")["missing_since"] == T0 + DAY
     assert repo.get("tiki:10:2")["status"] == "gone" and "missing_since" not in repo.get("tiki:10:2")
     assert repo.get("tiki:77:3")["status"] == "active"
+
+
+def test_count_agrees_with_count_documents_on_queue_filters(repo: ListingRepo) -> None:
+    """``storage.count`` (the console's page count) answers what ``count_documents`` would, filters included."""
+    repo.bulk_upsert([listing(n, price=100_000 * n, flag=n % 3 == 0, risk=10 * n, source="tiki" if n < 6 else "sendo",
+                              _id=f"{'tiki' if n < 6 else 'sendo'}:10:{n}") for n in range(1, 10)], now=T0)
+    repo.mark_gone("tiki:10:3", "removed", now=T0 + DAY)
+    queries: list[dict[str, Any]] = [
+        {}, {"flag": True}, {"source": "sendo", "risk": {"$gte": 40}},
+        {"$and": [{"flag": True}, {"$or": [{"title": {"$regex": "coco 9", "$options": "i"}}, {"status": "gone"}]}]},
+        {"first_seen": {"$gte": T0}, "status": {"$ne": "gone"}}, {"review.status": {"$in": ["new"]}},
+    ]
+    counted = [storage.count(repo.coll, q) for q in queries]
+    assert counted == [repo.coll.count_documents(q) for q in queries]
+    assert counted[:3] == [9, 3, 4] and counted[3] == 2

@@ -11,13 +11,14 @@ from pymongo.database import Database
 from crawler import config
 from crawler.cli.common import database, run_spiders, table
 from crawler.console.format import CATEGORY_LABELS
+from storage import count
 
 __all__ = ["register", "summary"]
 
 def summary(db: Database, where: str) -> str:
     """The Vietnamese summary of what is stored: totals, flagged by category and by source."""
     listings, sellers = db["listings"], db["sellers"]
-    flagged = listings.count_documents({"flag": True})
+    flagged = count(listings, {"flag": True})
     by_category: Counter[str] = Counter()
     by_source: Counter[str] = Counter()
     flagged_by_source: Counter[str] = Counter()
@@ -28,7 +29,7 @@ def summary(db: Database, where: str) -> str:
             by_category.update(doc.get("categories") or [])
     lines = [
         "KẾT QUẢ THU THẬP (DEMO TRÊN SANDBOX)",
-        f"Tin đăng: {listings.count_documents({})}   Người bán: {sellers.count_documents({})}   "
+        f"Tin đăng: {count(listings)}   Người bán: {count(sellers)}   "
         f"Bị gắn cờ: {flagged}",
         "",
         table(["Nguồn", "Tin đăng", "Gắn cờ"], [(s, n, flagged_by_source[s]) for s, n in sorted(by_source.items())]),

@@ -15,6 +15,7 @@ from pymongo.database import Database
 from crawler.cli.common import LOCAL_TZ
 from crawler.console.auth import SignedIn
 from crawler.console.format import CATEGORY_LABELS, DECISION_LABELS, SEVERITY_LABELS, STATUS_LABELS
+from storage import count
 from storage.reviews import STATUSES, in_status
 
 __all__ = ["PAGE_SIZE", "QueueFilter", "router"]
@@ -91,7 +92,7 @@ def queue(request: Request, viewer: SignedIn) -> Response:
     db: Database = request.app.state.db
     flt = QueueFilter.from_request(request)
     query = flt.query(db)
-    total = db["listings"].count_documents(query)
+    total = count(db["listings"], query)
     docs = list(db["listings"].find(query).sort(SORTS[flt.sort][1]).skip((flt.page - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE))
     sellers = {s["_id"]: s for s in db["sellers"].find({"_id": {"$in": [d.get("seller_id") for d in docs]}})}

@@ -23,7 +23,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping: dict[Any, Any] = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -104,7 +104,7 @@ def _files(dirs: Iterable[Path]) -> list[Path]:
 
 def load_sets(extra_dirs: Iterable[Path] = ()) -> RuleBook:
     """The shipped rule sets plus those in ``extra_dirs``; the first invalid rule raises :class:`RuleError`."""
-    book, seen = RuleBook(), {}
+    book, seen = RuleBook(), dict[str, str]()
     for path in _files(extra_dirs):
         _read_file(path, book, seen)
     return book
@@ -113,7 +113,7 @@ def load_sets(extra_dirs: Iterable[Path] = ()) -> RuleBook:
 def check_sets(extra_dirs: Iterable[Path] = ()) -> list[RuleError]:
     """Every file's first error (a file with an error is skipped so the others are still checked)."""
     errors: list[RuleError] = []
-    book, seen = RuleBook(), {}
+    book, seen = RuleBook(), dict[str, str]()
     for path in _files(extra_dirs):
         try:
             _read_file(path, book, seen)

@@ -64,10 +64,10 @@ def report(
         from crawler.exports.quick import write_quick
 
         try:
-            files = write_quick(database(), quick, output_dir)
+            quick_files = write_quick(database(), quick, output_dir)
         except LookupError as exc:
             _fail(str(exc.args[0]))
-        typer.echo(f"Đã xuất báo cáo nhanh: {files.markdown}, {files.html}")
+        typer.echo(f"Đã xuất báo cáo nhanh: {quick_files.markdown}, {quick_files.html}")
         return
     if not period:
         _fail("cần --period (ví dụ 2026-H1) hoặc --quick MÃ_TIN")

@@ -190,7 +190,7 @@ def _row(group: str, docs: list[dict[str, Any]], accounts: list[dict[str, Any]])
         name=(lead or {}).get("name") or trader_id,
         province=provinces[0] if provinces else UNKNOWN_PROVINCE,
         provinces=provinces,
-        platforms=sorted(({s.get("source") for s in accounts} | {d.get("source") for d in docs}) - {None, ""}),
+        platforms=sorted({str(x["source"]) for x in (*accounts, *docs) if x.get("source")}),
         accounts=sorted(s["_id"] for s in accounts),
         account_urls=[s["url"] for s in sorted(accounts, key=lambda s: s["_id"]) if s.get("url")],
         identity_keys=sorted({k for s in accounts for k in s.get("identity_keys") or []}),

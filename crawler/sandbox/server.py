@@ -225,7 +225,7 @@ class Sandbox:
 
     def _parse(self, handler: _Handler) -> Request:
         target = urlsplit(handler.path)
-        host = (target.hostname or handler.headers.get("Host", "")).split(":")[0].lower()
+        host = (target.hostname or handler.headers.get("Host") or "").split(":")[0].lower()
         path = target.path + (f"?{target.query}" if target.query else "")
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(min(length, 1 << 20)) if length else b""

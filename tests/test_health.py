@@ -83,7 +83,8 @@ def test_finish_reasons_outage_and_crashes() -> None:
     spooled = assess("tiki", _stats(qltt__store__listing_received_count=10, qltt__store__spooled_count=6))
     assert spooled.status == "degraded" and "6 mục được lưu tạm vào hàng đợi cục bộ" in spooled.reasons[0]
     assert assess("tiki", _stats(qltt__store__lost_count=1)).status == "broken"
-    crashes = assess("lazada", _stats(playwright__page_count=100, qltt__playwright__page_crashed_count=7))
+    crashes = assess("lazada", _stats(downloader__request_count=100, response_received_count=100,
+                                      playwright__page_count=100, qltt__playwright__page_crashed_count=7))
     assert crashes.status == "degraded" and crashes.reasons == ["Lazada: 7 trang trình duyệt bị sập (7 %)"]
 
 
@@ -151,3 +152,13 @@ def test_a_workers_share_is_not_compared_with_whole_runs(db: Database) -> None:
     verdicts = {trigger: RunRecorder(get_crawler(settings_dict={"QLTT_RUN_TRIGGER": trigger}), runs)
                 ._health(spider, stats)["status"] for trigger in ("adhoc", "worker")}
     assert verdicts == {"adhoc": "degraded", "worker": "ok"}
+
+
+def test_a_run_that_requested_nothing_is_broken() -> None:
+    """Every target refused before a request (``--shop`` a spider cannot follow): not a healthy empty run."""
+    refused = assess("tiktok", _stats(qltt__page__spider_count=1))
+    assert refused.status == "broken"
+    assert refused.reasons == [
+        "TikTok Shop: không gửi yêu cầu nào — 1 mục tiêu bị từ chối (xem lỗi của lượt chạy: qltt runs)"]
+    assert assess("tiktok", _stats()).reasons == ["TikTok Shop: không gửi yêu cầu nào — không có mục tiêu"]
+    assert assess("tiktok", _stats(), partial=True).status == "ok"  # a worker the queue gave nothing

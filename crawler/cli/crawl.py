@@ -36,6 +36,7 @@ def crawl(
         f"{stats.get('qltt/store/listing_created_count', 0)} tin mới, "
         f"{stats.get('qltt/store/listing_updated_count', 0)} tin thay đổi, "
         f"{stats.get('qltt/match/flagged_count', 0)} tin bị gắn cờ, "
+        f"{sum(v for k, v in stats.items() if k.startswith('qltt/page/'))} lỗi, "
         f"kết thúc: {stats.get('finish_reason', '?')}."
     )
     if "finish_reason" not in stats:  # the crawl never opened (e.g. the database unreachable at start)

@@ -124,6 +124,17 @@ def nothing_fetched(f: _Facts, t: Thresholds) -> Iterator[Finding]:
         yield "broken", f"{f.source}: không tải được trang nào — nguồn không truy cập được"
 
 
+def nothing_requested(f: _Facts, t: Thresholds) -> Iterator[Finding]:
+    """Every target was refused before any request (a shop the spider cannot follow, a malformed URL): the
+    run did nothing, which must not read as a healthy run. A worker or resumed job may have had nothing left."""
+    did = f.n("downloader/request_count") or f.n("response_received_count") or f.listings
+    if f.partial or did or f.stats.get("finish_reason") not in (None, "finished"):
+        return
+    refused = sum(v for k, v in f.stats.items() if k.startswith("qltt/page/") and isinstance(v, int))
+    detail = f"{refused} mục tiêu bị từ chối (xem lỗi của lượt chạy: qltt runs)" if refused else "không có mục tiêu"
+    yield "broken", f"{f.source}: không gửi yêu cầu nào — {detail}"
+
+
 def blocked(f: _Facts, t: Thresholds) -> Iterator[Finding]:
     pages = f.n("response_received_count")
     share = f.n("qltt/page/blocked_count") / pages if pages else 0.0
@@ -202,7 +213,8 @@ def outage(f: _Facts, t: Thresholds) -> Iterator[Finding]:
 
 
 MONITORS: tuple[Monitor, ...] = (
-    finish_reason, nothing_fetched, blocked, unreadable, errors, retries, empty_fields, item_count, crashes, outage,
+    finish_reason, nothing_fetched, nothing_requested, blocked, unreadable, errors, retries, empty_fields, item_count,
+    crashes, outage,
 )
 
 

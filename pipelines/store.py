@@ -182,15 +182,13 @@ class StorePipeline:
         if self.spool is None:
             return self._store(items)
         if self._failed_at is not None and not self._recovered():
-            for item in items:
-                self._to_spool(item, "database still unavailable")
+            self._to_spool(items, "database still unavailable")
             return [None] * len(items)
         try:
             return self._store(items)
         except (StorageError, PyMongoError) as exc:
             self._failed_at = time.monotonic()
-            for item in items:
-                self._to_spool(item, str(exc))
+            self._to_spool(items, str(exc))
             return [None] * len(items)
 
     def _store(self, items: list[Any]) -> list[Exception | None]:
@@ -232,26 +230,35 @@ class StorePipeline:
             logger.info("listing gone: %s (%s)", item.listing_id, item.reason)
             self._count("listing_gone")
 
-    def _to_spool(self, item: Any, reason: str) -> None:
-        """Keep the write on disk; an item neither stored nor spooled is logged and counted as lost."""
+    def _to_spool(self, items: list[Any], reason: str) -> None:
+        """Keep the writes on disk (one sync for the batch); items neither stored nor spooled are logged and
+        counted as lost."""
         assert self.spool is not None
-        try:
+        entries: list[dict[str, Any]] = []
+        for item in items:
             if isinstance(item, ListingRecord):
                 # A flagged listing's evidence is kept when it is replayed (the listing must exist first).
                 capture = asdict(item.capture) if item.capture is not None and item.doc.get("flag") else None
-                self.spool.append("listing", doc=item.doc, seller=item.seller, capture=capture)
-                item.capture = None
+                entries.append({"op": "listing", "doc": item.doc, "seller": item.seller, "capture": capture})
             elif isinstance(item, SellerRecord):
-                self.spool.append("seller", doc=item.doc)
-            else:
-                return
-        except OSError as exc:
-            logger.error("item LOST, neither stored (%s) nor spooled (%s): %s", reason, exc, _item_id(item))
-            self._count("lost")
+                entries.append({"op": "seller", "doc": item.doc})
+        if not entries:
             return
+        kept = [item for item in items if isinstance(item, ListingRecord | SellerRecord)]
+        try:
+            self.spool.append_many(entries)
+        except OSError as exc:
+            for item in kept:
+                logger.error("item LOST, neither stored (%s) nor spooled (%s): %s", reason, exc, _item_id(item))
+            self._count("lost", len(kept))
+            return
+        for item in kept:
+            if isinstance(item, ListingRecord):
+                item.capture = None
         self._spooled = True
-        logger.warning("spooled %s: %s", _item_id(item), reason)
-        self._count("spooled")
+        logger.warning("spooled %s: %s", ", ".join(_item_id(item) for item in kept[:3])
+                       + (f" and {len(kept) - 3} more" if len(kept) > 3 else ""), reason)
+        self._count("spooled", len(kept))
 
     def _recovered(self) -> bool:
         """After ``retry_s``, replay the spool; True when the database took it (write directly again)."""

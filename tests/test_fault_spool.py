@@ -164,3 +164,39 @@ def test_a_crawl_replays_what_earlier_crawls_left(tmp_path: Path, db: Database) 
     asyncio.run(StorePipeline(db, spool=Spool(tmp_path / "spool")).open_spider())
     assert db.listings.find_one({"_id": "tiki:7:8"}) is not None
     assert Spool(tmp_path / "spool").pending() == 0
+
+
+def test_a_batch_is_spooled_with_one_disk_sync_and_replayed_whole(tmp_path: Path, db: Database,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    spool = Spool(tmp_path / "spool")
+    spool.append("seller", at=NOW, doc=SELLER)  # the segment exists: what follows syncs only its file
+    syncs: list[int] = []
+    real_fsync = spool_module.os.fsync
+    monkeypatch.setattr(spool_module.os, "fsync", lambda fd: (syncs.append(fd), real_fsync(fd))[1])
+    spool.append_many([{"op": "listing", "doc": _listing(n), "seller": SELLER} for n in range(5)])
+    assert len(syncs) == 1
+    monkeypatch.undo()
+    spool.rotate()
+    lines = [json.loads(line) for path in (tmp_path / "spool").glob("segment-*.jsonl")
+             for line in path.read_text().splitlines()]
+    assert [e["doc"]["_id"] for e in lines[1:]] == [f"tiki:7:{n}" for n in range(5)], "in order"
+    assert len({json.dumps(e["at"]) for e in lines[1:]}) == 1, "one time for the batch"
+    assert spool.replay(db).applied == 6
+    assert sorted(d["_id"] for d in db.listings.find()) == [f"tiki:7:{n}" for n in range(5)]
+
+
+def test_store_pipeline_spools_a_batch_at_once(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+
+    async def crawl(db: Database) -> None:
+        pipeline = StorePipeline(db, spool=spool, retry_s=600)
+        records = [ListingRecord(doc=_listing(n), seller=SELLER) for n in range(10)]
+        assert await asyncio.gather(*(pipeline.process_item(r) for r in records)) == records
+        await pipeline.close_spider()
+
+    with MongoClient("mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=200) as client:
+        asyncio.run(crawl(client["nowhere"]))
+    spool.rotate()
+    entries = [json.loads(line) for path in sorted((tmp_path / "spool").glob("segment-*.jsonl"))
+               for line in path.read_text().splitlines()]
+    assert sorted(e["doc"]["_id"] for e in entries) == sorted(f"tiki:7:{n}" for n in range(10))

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 # BATCH_SIZE listings or its first listing has waited BATCH_WAIT_S, so a slow crawl still stores at once.
 BATCH_SIZE = 64
 BATCH_WAIT_S = 0.05
+_databases: WeakKeyDictionary[Crawler, Database] = WeakKeyDictionary()  # per crawl: see ``database``
 
 
 def database(crawler: Crawler) -> Database:
@@ -62,9 +63,6 @@ def database(crawler: Crawler) -> Database:
         db = storage.connect(settings.get("QLTT_MONGO_URI") or None, **where, verify=False)
     _databases[crawler] = db
     return db
-
-
-_databases: WeakKeyDictionary[Crawler, Database] = WeakKeyDictionary()
 
 
 def spool(crawler: Crawler) -> Spool:

@@ -47,6 +47,7 @@ def child(mode: str, listings: int) -> None:
     """One crawl in this process; prints its figures as one JSON line."""
     import storage
     from crawler.cli.common import run_spiders
+    from crawler.extensions.health import page_errors
 
     overrides = {**SPEED, **(BARE if mode == "bare" else {"QLTT_RUN_TRIGGER": "adhoc"})}
     arguments = {"query": [QUERY], "max_pages": math.ceil(listings / 40) + 1}
@@ -59,7 +60,7 @@ def child(mode: str, listings: int) -> None:
     print(json.dumps({"in_db": in_db, "elapsed": stats["elapsed_time_seconds"],
                       "pages": stats.get("response_received_count", 0),
                       "items": stats.get("item_scraped_count", 0), "rss_mb": rss_mb, "store": store,
-                      "failed": sum(v for k, v in stats.items() if k.startswith("qltt/page/")),
+                      "failed": page_errors(stats),
                       "flagged": stats.get("qltt/match/flagged_count", 0), "cpu": time.process_time()}))
 
 

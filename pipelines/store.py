@@ -233,6 +233,7 @@ class StorePipeline:
         counted as lost."""
         assert self.spool is not None
         entries: list[dict[str, Any]] = []
+        kept: list[ListingRecord | SellerRecord] = []
         for item in items:
             if isinstance(item, ListingRecord):
                 # A flagged listing's evidence is kept when it is replayed (the listing must exist first).
@@ -240,9 +241,11 @@ class StorePipeline:
                 entries.append({"op": "listing", "doc": item.doc, "seller": item.seller, "capture": capture})
             elif isinstance(item, SellerRecord):
                 entries.append({"op": "seller", "doc": item.doc})
+            else:
+                continue
+            kept.append(item)
         if not entries:
             return
-        kept = [item for item in items if isinstance(item, ListingRecord | SellerRecord)]
         try:
             self.spool.append_many(entries)
         except OSError as exc:

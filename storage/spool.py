@@ -12,7 +12,8 @@ evidence (WARC, screenshot) is filed when it is replayed, as the evidence pipeli
 Replay applies entries in order (segments by name, which starts with the creation time; lines in
 file order) and records its progress in ``<segment>.offset`` after every entry, so a replay that
 is interrupted resumes where it stopped. Every write is idempotent (listing and seller upserts keyed
-by ``_id``; a run update guarded by its ``op_id``), so an entry applied twice after a crash between
+by ``_id``; a run start, spooled when the crawl began without the database, inserted once; a run update
+guarded by its ``op_id``), so an entry applied twice after a crash between
 the write and the offset update changes nothing. An entry the database rejects for its content (not
 for being away) goes to ``rejected.jsonl`` with the error, and a truncated last line of a killed
 writer is kept there too: nothing is dropped silently.

@@ -9,6 +9,7 @@ import typer
 
 from crawler import config
 from crawler.cli.common import run_spiders
+from crawler.extensions.health import page_errors
 
 __all__ = ["register", "spider_arguments"]
 
@@ -36,7 +37,7 @@ def crawl(
         f"{stats.get('qltt/store/listing_created_count', 0)} tin mới, "
         f"{stats.get('qltt/store/listing_updated_count', 0)} tin thay đổi, "
         f"{stats.get('qltt/match/flagged_count', 0)} tin bị gắn cờ, "
-        f"{sum(v for k, v in stats.items() if k.startswith('qltt/page/'))} lỗi, "
+        f"{page_errors(stats)} lỗi, "
         f"kết thúc: {stats.get('finish_reason', '?')}."
     )
     if "finish_reason" not in stats:  # the crawl never opened (e.g. the database unreachable at start)

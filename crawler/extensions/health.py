@@ -26,7 +26,8 @@ from typing import Any
 
 from storage.values import bson_safe
 
-__all__ = ["LEVELS", "Health", "Thresholds", "assess", "format_health", "previous_counts", "source_name"]
+__all__ = ["LEVELS", "Health", "Thresholds", "assess", "format_health", "page_errors", "previous_counts",
+           "source_name"]
 
 LEVELS = ("ok", "degraded", "broken")
 STATUS_LABELS = {"ok": "tốt", "degraded": "suy giảm", "broken": "hỏng"}
@@ -124,13 +125,18 @@ def nothing_fetched(f: _Facts, t: Thresholds) -> Iterator[Finding]:
         yield "broken", f"{f.source}: không tải được trang nào — nguồn không truy cập được"
 
 
+def page_errors(stats: Mapping[str, Any]) -> int:
+    """Pages (or targets) the spider reported as failed, every kind together (``qltt/page/<kind>_count``)."""
+    return sum(v for k, v in stats.items() if k.startswith("qltt/page/") and isinstance(v, int))
+
+
 def nothing_requested(f: _Facts, t: Thresholds) -> Iterator[Finding]:
     """Every target was refused before any request (a shop the spider cannot follow, a malformed URL): the
     run did nothing, which must not read as a healthy run. A worker or resumed job may have had nothing left."""
     did = f.n("downloader/request_count") or f.n("response_received_count") or f.listings
     if f.partial or did or f.stats.get("finish_reason") not in (None, "finished"):
         return
-    refused = sum(v for k, v in f.stats.items() if k.startswith("qltt/page/") and isinstance(v, int))
+    refused = page_errors(f.stats)
     detail = f"{refused} mục tiêu bị từ chối (xem lỗi của lượt chạy: qltt runs)" if refused else "không có mục tiêu"
     yield "broken", f"{f.source}: không gửi yêu cầu nào — {detail}"
 

@@ -21,7 +21,7 @@ from scrapy.crawler import Crawler
 
 import storage
 from crawler.exceptions import StorageError
-from crawler.extensions.health import Thresholds, assess, previous_counts
+from crawler.extensions.health import Thresholds, assess, page_errors, previous_counts
 from crawler.signals import page_failed
 from pipelines.store import database, spool
 from storage.spool import Spool, apply, run_entry
@@ -162,5 +162,5 @@ def _counts(stats: dict[str, Any]) -> dict[str, Any]:
         "flagged": stats.get("qltt/match/flagged_count", 0),
         "flagged_new": stats.get("qltt/store/flagged_new_count", 0),
         "pages": stats.get("response_received_count", 0),
-        "errors": sum(v for k, v in stats.items() if k.startswith("qltt/page/")),
+        "errors": page_errors(stats),
     }

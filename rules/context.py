@@ -45,6 +45,11 @@ class Context:
         return chosen[0].brand.name if chosen else None
 
 
+# Scraped text is hostile: no marketplace allows titles or descriptions near this long.
+_MAX_TEXT = 20_000
+_MAX_SHORT = 300
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -77,13 +82,13 @@ def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
     """Normalise the listing's fields, scan them once and locate brands."""
     seller = seller_of(listing)
     fields = {
-        "title": normalize(_text(listing.get("title"))),
-        "description": normalize(_text(listing.get("description"))[:20_000]),
+        "title": normalize(_text(listing.get("title"))[:_MAX_TEXT]),
+        "description": normalize(_text(listing.get("description"))[:_MAX_TEXT]),
     }
     hits = scan(compiled, fields)
     for name, text in (("seller", seller.get("name")), ("brand", listing.get("brand")),
                        ("category", listing.get("category"))):
-        fields[name], short_hits = _short_field(compiled, name, _text(text)[:300])
+        fields[name], short_hits = _short_field(compiled, name, _text(text)[:_MAX_SHORT])
         for phrase, found in short_hits.items():
             hits[phrase] = hits[phrase] + found if phrase in hits else found
     mentions = find_mentions(compiled, hits, fields, ("title", "description", "brand", "category"))

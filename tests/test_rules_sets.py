@@ -108,3 +108,11 @@ def test_risk_lower_for_official_store(engine: rules.Engine) -> None:
     plain = engine.assess(_listing("Túi Gucci siêu cấp", "", 900000)).risk
     official = engine.assess(_listing("Túi Gucci siêu cấp", "", 900000, official=True)).risk
     assert official < plain
+
+
+def test_oversized_text_is_cut_not_choked_on(engine: rules.Engine) -> None:
+    """A hostile 1 MB title is read up to the bound: what lies within it still counts, what lies past it
+    is never normalised."""
+    padding = "lorem " * 200_000
+    assert "counterfeit" in _cats(engine, "Giày Nike rep 1:1 " + padding)
+    assert _cats(engine, padding + " hàng fake") == []

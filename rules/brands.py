@@ -21,7 +21,9 @@ from rules.schema import Brand
 __all__ = ["BrandMention", "find_mentions", "fuzzy_mentions"]
 
 _LETTERS = re.compile(r"[^a-z0-9]")
-_HIDING = re.compile(r"[a-zA-Z][.*_·][a-zA-Z]")
+# Letters kept apart by a dot, star, slash or an emoji/other symbol ("G.U.C.C.I", "G/U/C/C/I", "G🔥U🔥C🔥C🔥I"),
+# or lone letters joined by any symbol ("L-V", "G-U-C-C-I"; not "Ray-Ban").
+_HIDING = re.compile(r"[a-zA-Z](?:[.*_·/]|[^\x00-\x7f\w\s])[a-zA-Z]|(?<![a-zA-Z])[a-zA-Z][^\w\s]+[a-zA-Z](?![a-zA-Z])")
 _FIELD_ORDER = {"title": 0, "description": 1, "brand": 2, "seller": 3, "category": 4}
 
 

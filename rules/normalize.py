@@ -24,10 +24,12 @@ from crawler.clean import strip_accents
 
 __all__ = ["Normalized", "fold", "normalize", "normalize_phrase"]
 
-# A word: spaced single letters ("g u c c i"), a ratio ("1:1"), or letters/digits joined by separators and
-# leetspeak symbols ("g.u.c.c.i", "l-v", "bur.berry", "pr@da", "gucc!") — one regex, so one C-level pass.
+# A word: spaced single letters ("g u c c i"), single letters spelt out between any symbols ("g🔥u🔥c🔥c🔥i",
+# "g/u/c/c/i"), a ratio ("1:1"), or letters/digits joined by separators and leetspeak symbols ("g.u.c.c.i",
+# "l-v", "bur.berry", "pr@da", "gucc!") — one regex, so one C-level pass.
 _TOKEN = re.compile(
     r"(?<!\w)(?:[^\W\d_] ){2,}[^\W\d_](?!\w)"
+    r"|(?<!\w)(?:[^\W\d_][^\w\s]+){2,}[^\W\d_](?!\w)"
     r"|\d+:\d+(?!\d)"
     r"|[^\W_]+(?:[.\-_*·'’&@$!|]+[^\W_]+)*!?"
 )
@@ -35,7 +37,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 _WORD_CHAR = re.compile(r"\w")
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "i"}
 _LEET_ALT = {"1": "l", "|": "l"}
-_STRIP_JOINERS = re.compile(r"[.\-_*·'’& ]+")
+# Whatever joins the letters of a word goes; a ratio keeps its colon ("1:1").
+_STRIP_JOINERS = re.compile(r"[^\w:]+|_+")
 _SPLIT = re.compile(r"[^\W\d_]+|\d+(?::\d+)?")
 _REPEAT = re.compile(r"([a-z])\1+")
 # Teencode and chat abbreviations, folded; applied only to whole words.

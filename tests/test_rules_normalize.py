@@ -18,6 +18,8 @@ from rules.normalize import normalize, normalize_phrase
         ("G.U.C.C.I", "guci"),  # separators (and repeated letters collapse: gucci -> guci)
         ("L-V", "lv"),
         ("G U C C I", "guci"),  # spaced letters
+        ("G🔥U🔥C🔥C🔥I", "guci"),  # letters spelt out between emoji
+        ("G/U/C/C/I", "guci"),
         ("Chanelllll", "chanel"),  # repeated letters
         ("ko cần đơn", "khong can don"),  # teencode
         ("ib shop", "inbox shop"),
@@ -59,6 +61,7 @@ def test_phrases_normalise_like_text() -> None:
         ("Túi 2 G U C C I", "tui 2 guci"),
         ("giao hàng ở Hà Nội", "giao hang o ha noi"),  # a lone letter between words is not spelt out
         ("kích thước 2 x 3 m", "kich thuoc 2 x 3 m"),
+        ("màu đen/trắng, size 1/2", "mau den trang size 1 2"),  # a slash between words still separates them
     ],
 )
 def test_spaced_letters_need_three_lone_letters(raw: str, expected: str) -> None:

@@ -116,3 +116,15 @@ def test_oversized_text_is_cut_not_choked_on(engine: rules.Engine) -> None:
     padding = "lorem " * 200_000
     assert "counterfeit" in _cats(engine, "Giày Nike rep 1:1 " + padding)
     assert _cats(engine, padding + " hàng fake") == []
+
+
+@pytest.mark.parametrize("title", ["Túi G🔥U🔥C🔥C🔥I mini", "Túi G/U/C/C/I mini", "Giày G-U-C-C-I",
+                                   "Túi L-V neverfull"])
+def test_brand_spelt_out_between_symbols_is_bent(engine: rules.Engine, title: str) -> None:
+    ids = [f.rule_id for f in engine.match(_listing(title, price=30_000_000))]
+    assert "brand.obfuscated" in ids
+
+
+@pytest.mark.parametrize("title", ["Kính Ray-Ban Aviator chính hãng", "Túi D&G chính hãng", "Túi Gucci Marmont"])
+def test_declared_spelling_with_symbols_is_not_bent(engine: rules.Engine, title: str) -> None:
+    assert engine.match(_listing(title, price=30_000_000)) == []

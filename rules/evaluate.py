@@ -13,11 +13,12 @@ _MAX_SPANS = 5
 
 
 def _near(ctx: Context, rule: Rule, hit: Hit, negations: list[Hit]) -> bool:
-    """A negating phrase within ``near_window`` words of the hit, or covering it ('không bán hàng fake')."""
+    """A negating phrase within ``near_window`` words of the hit, or covering it ('không bán hàng fake'); one
+    that is only part of the hit does not negate it ('có tem phụ' inside 'không có tem phụ')."""
     norm = ctx.fields[hit.field]
     at = norm.token_index(hit.start)
     for other in negations:
-        if other.field != hit.field:
+        if other.field != hit.field or (other.start >= hit.start and other.end <= hit.end and other != hit):
             continue
         if other.start <= hit.start and other.end >= hit.end:
             return True

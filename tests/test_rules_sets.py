@@ -35,6 +35,8 @@ POSITIVES = [
     (("Kháng sinh amoxicillin 500mg hộp 100 viên", "Không cần đơn, ship nhanh", 120000), "conditional"),
     (("Rượu ngâm chuối hột nhà nấu can 5 lít", "40 độ, giao tận nơi", 300000), "conditional"),
     (("Sữa bột nội địa Nhật lon 800g", "Hàng xách tay không hóa đơn", 500000), "origin"),
+    (("Sữa Aptamil Đức", "Xách tay từ Đức, không có tem phụ", 650000), "origin"),  # 'có tem phụ' is inside the cue
+    (("Thuốc lá Esse đỏ", "Hàng lậu không tem, lấy cây 10 bao giá sỉ", 180000), "banned"),
     (("Kem dưỡng trắng da", "Đặc trị nám tàn nhang dứt điểm sau 7 ngày", 200000), "false_ad"),
     (("Viên uống xương khớp Khang Cốt", "Viên uống hỗ trợ điều trị thoái hóa khớp", 300000), "false_ad"),
 ]
@@ -54,6 +56,7 @@ NEGATIVES = [
     ("Áo thun local brand tự thiết kế", "Inbox shop rep tin nhắn liền trong 5 phút", 199000),
     ("Đồng hồ Casio F-91W chính hãng", "Bảo hành 1 năm", 390000),  # cheap but genuine
     ("Súng nước đồ chơi cho bé", "Nhựa an toàn", 65000),
+    ("Kính mát thời trang nam", "Kiểu dáng Rayban cổ điển", 120000),  # a style, not the brand
     ("Pháo giấy bắn tay trang trí đám cưới", "Không dùng thuốc nổ", 30000),
     ("Viên uống dầu cá Omega-3 1000mg", "Hỗ trợ tim mạch. Thực phẩm này không phải là thuốc, "
      "không có tác dụng thay thế thuốc chữa bệnh.", 350000),

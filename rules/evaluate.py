@@ -28,8 +28,9 @@ def _near(ctx: Context, rule: Rule, hit: Hit, negations: list[Hit]) -> bool:
 
 
 def _after_section(hit: Hit, markers: list[Hit]) -> bool:
-    """The hit sits after an educational marker in the same field ('cách phân biệt hàng thật hàng giả')."""
-    return any(other.field == hit.field and other.start <= hit.start for other in markers)
+    """The hit sits after an educational marker in the same field ('cách phân biệt hàng thật hàng giả'), or the
+    title announces the whole post as such a guide."""
+    return any(other.field == "title" or (other.field == hit.field and other.start <= hit.start) for other in markers)
 
 
 def _occurrences(ctx: Context, phrases: tuple[str, ...]) -> list[Hit]:

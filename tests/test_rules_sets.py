@@ -57,6 +57,7 @@ NEGATIVES = [
     ("Đồng hồ Casio F-91W chính hãng", "Bảo hành 1 năm", 390000),  # cheap but genuine
     ("Súng nước đồ chơi cho bé", "Nhựa an toàn", 65000),
     ("Kính mát thời trang nam", "Kiểu dáng Rayban cổ điển", 120000),  # a style, not the brand
+    ("Hướng dẫn phân biệt giày Nike thật giả", "Hàng fake thường có đường may lệch, hàng rep logo to", None),
     ("Pháo giấy bắn tay trang trí đám cưới", "Không dùng thuốc nổ", 30000),
     ("Viên uống dầu cá Omega-3 1000mg", "Hỗ trợ tim mạch. Thực phẩm này không phải là thuốc, "
      "không có tác dụng thay thế thuốc chữa bệnh.", 350000),

@@ -34,7 +34,7 @@ HEADER = ("list_id", "entry_id", "source", "shop_id", "name", "phone", "tax_code
 _WORD = re.compile(r"[a-z0-9]+")
 _TAX = re.compile(r"(?<![\d.])(\d{10}(?:-\d{3})?)(?![\d.])")
 # Cheap pre-check: a run of 9+ digits with optional separators, before asking phonenumbers to parse.
-_PHONE_HINT = re.compile(r"(?:\+?84|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
+_PHONE_HINT = re.compile(r"(?:\(?\+?84\)?|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
 # What both of the above need: nine digits with at most one separator between them (one cheap scan).
 _DIGIT_RUN = re.compile(r"\d(?:[\s.\-]?\d){8}")
 _DIGITS = re.compile(r"\d+")
@@ -126,6 +126,11 @@ def _words(name: str) -> list[str]:
     return [w for w in _WORD.findall(fold(name)) if w not in _NOISE]
 
 
+def _full_name_keys(words: list[str]) -> tuple[str, str]:
+    """The whole name however it is spaced ("tiemdonghoquangvinh"), and its words in any order."""
+    return "".join(words), " ".join(sorted(words))
+
+
 @dataclass
 class Watchlist:
     """Indexes over every entry so a listing costs a few dict look-ups plus RapidFuzz on a handful of names."""
@@ -162,7 +167,8 @@ class Watchlist:
     def _index_name(self, entry: Entry) -> None:
         words = _words(entry.name)
         if len("".join(words)) >= 8:
-            self.by_full_name.setdefault("".join(words), []).append(entry)
+            for key in dict.fromkeys(_full_name_keys(words)):
+                self.by_full_name.setdefault(key, []).append(entry)
         distinctive = "".join(w for w in words if w not in self.generic)
         if len(distinctive) < 5:
             return
@@ -232,7 +238,8 @@ class Watchlist:
     def _match_name(self, name: str) -> list[WatchHit]:
         words = _words(name)
         # the same name written differently ("Thế Giới Thuốc Lá" / "The Gioi Thuoc La"), generic or not
-        same = [WatchHit(e, "name", name) for e in self.by_full_name.get("".join(words), ())]
+        same = list({e.entry_id: WatchHit(e, "name", name) for key in _full_name_keys(words)
+                     for e in self.by_full_name.get(key, ())}.values())
         distinctive = "".join(w for w in words if w not in self.generic)
         if len(distinctive) < 5 or not self.by_gram:
             return same

@@ -10,6 +10,7 @@ from rules.brands import BrandMention, find_mentions, fuzzy_mentions
 from rules.compile import Compiled, Hit, scan
 from rules.model import Span, seller_of
 from rules.normalize import Normalized, normalize
+from rules.official import official_store
 
 __all__ = ["Context", "build_context"]
 
@@ -96,5 +97,5 @@ def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
     mentions += fuzzy_mentions(compiled, fields["title"], known)
     mentions = _propagate_compatible(mentions)
     asserted = [m for m in mentions if not m.compatible]
-    official = seller.get("official") is True
+    official = official_store(listing, seller, {m.brand.name: m.brand for m in asserted}.values())
     return Context(listing, fields, hits, mentions, asserted, _price(listing.get("price")), official)

@@ -156,7 +156,10 @@ def parse_brand(raw: Mapping[str, Any], path: str) -> Brand:
     ):
         raise RuleError(*ctx, "floors", "must map a product type to a positive VND integer")
     official = raw.get("official", {})
-    if not isinstance(official, Mapping):
+    if not isinstance(official, Mapping) or not all(
+        isinstance(v, list) and all(isinstance(item, str) and item.strip() for item in v)
+        for k, v in official.items() if k != "__line__"
+    ):
         raise RuleError(*ctx, "official", "must map a source to a list of shop names, ids or domains")
     return Brand(
         name=name.strip(), group=str(raw.get("group", "other")), premium=bool(raw.get("premium", False)),

@@ -132,3 +132,34 @@ def test_brand_spelt_out_between_symbols_is_bent(engine: rules.Engine, title: st
 @pytest.mark.parametrize("title", ["Kính Ray-Ban Aviator chính hãng", "Túi D&G chính hãng", "Túi Gucci Marmont"])
 def test_declared_spelling_with_symbols_is_not_bent(engine: rules.Engine, title: str) -> None:
     assert engine.match(_listing(title, price=30_000_000)) == []
+
+
+def _nike(seller_id: str, name: str, official: bool | None, url: str = "") -> dict[str, Any]:
+    return {"title": "Giày Nike Air Force 1 chính hãng", "description": "", "price": 400_000, "url": url,
+            "seller": {"id": seller_id, "name": name, "official": official}}
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        _nike("web:nike.com", "Nike", None),  # the brand's own website
+        _nike("web:store.nike.com", "Nike", False),  # a subdomain of it
+        _nike("shopee:900", "NIKE  Official Store", None),  # listed store, not marked either way
+        _nike("shopee:901", "Giày Nike Sale", True),  # the marketplace's badge
+    ],
+)
+def test_official_store_is_not_held_to_the_price_floor(engine: rules.Engine, listing: dict[str, Any]) -> None:
+    assert engine.assess(listing).categories == []
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        _nike("web:nike.com.giay-sale.vn", "Nike", None),  # the brand's domain inside another one
+        _nike("web:giaynike.vn", "Nike", None),
+        _nike("shopee:900", "Nike Official Store", False),  # a name the marketplace says is not official
+        _nike("facebook:900", "Nike Official Store", None),  # listed for Shopee, not for Facebook
+    ],
+)
+def test_a_name_or_domain_that_only_looks_official_is_not(engine: rules.Engine, listing: dict[str, Any]) -> None:
+    assert "counterfeit" in engine.assess(listing).categories

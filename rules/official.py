@@ -1,0 +1,41 @@
+"""Whether a listing's seller is an official store of the brand it names (``official:`` in brands.yaml).
+
+The marketplace's own badge (``seller.official``) comes first; the brand's list adds what a badge cannot say:
+the brand's own website (and its subdomains), and stores a marketplace marked neither way. It never overrides a
+marketplace that said "not official": anyone can name a shop "Nike Official Store".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rules.normalize import fold
+from rules.schema import Brand
+from rules.watchlist import domain_of
+
+__all__ = ["official_store"]
+
+
+def _on_domain(host: str, domains: Iterable[str]) -> bool:
+    return bool(host) and any(host == d or host.endswith(f".{d}") for d in map(domain_of, domains) if d)
+
+
+def official_store(listing: Mapping[str, Any], seller: Mapping[str, Any], brands: Iterable[Brand]) -> bool:
+    """True when the marketplace marks the seller official, or one of ``brands`` lists it as its store."""
+    badge = seller.get("official")
+    if badge is True:
+        return True
+    listed = [brand.official for brand in brands if brand.official]
+    if not listed:
+        return False
+    source, _, shop = str(seller.get("id") or "").partition(":")
+    source = (source if shop else "") or str(listing.get("source") or "")
+    if source == "web":
+        host = domain_of(shop) or domain_of(str(listing.get("url") or ""))
+        return any(_on_domain(host, stores.get("web", ())) for stores in listed)
+    if badge is False:
+        return False
+    name = " ".join(fold(str(seller.get("name") or "")).split())
+    return any(entry == shop or " ".join(fold(entry).split()) == name
+               for stores in listed for entry in stores.get(source, ()))

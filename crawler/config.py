@@ -15,7 +15,7 @@ from typing import Any
 
 from crawler.exceptions import ConfigError
 
-__all__ = ["SETTINGS", "Setting", "data_dir", "get"]
+__all__ = ["SETTINGS", "Setting", "data_dir", "get", "split_paths"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,11 @@ def get(name: str) -> Any:
     if name in from_file:
         return from_file[name]
     return setting.default
+
+
+def split_paths(value: str | None) -> list[Path]:
+    """A setting holding paths separated by ':' (like ``PATH``); empty parts are ignored."""
+    return [Path(part).expanduser() for part in (value or "").split(":") if part]
 
 
 def data_dir() -> Path:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 import rules
+from crawler.config import split_paths
 from crawler.items import ListingRecord
 
 __all__ = ["MatchPipeline", "rules_view"]
@@ -21,7 +21,8 @@ def rules_view(record: ListingRecord) -> dict[str, Any]:
         "seller": {
             "id": seller.get("_id"),
             "name": seller.get("name"),
-            "official": bool(seller.get("official")),
+            # unknown stays unknown: a brand's list of official stores may then vouch for the seller
+            "official": official if isinstance(official := seller.get("official"), bool) else None,
             "phones": seller.get("phones") or [],
             "location": seller.get("location"),
             "tax_codes": seller.get("tax_codes") or [],
@@ -40,9 +41,8 @@ class MatchPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MatchPipeline:
-        extra = crawler.settings.get("QLTT_RULES_DIR")
-        watchlists = [Path(p) for p in (crawler.settings.get("QLTT_WATCHLISTS") or "").split(":") if p]
-        engine = rules.load(extra_dirs=[Path(extra)] if extra else (), watchlists=watchlists)
+        engine = rules.load(extra_dirs=split_paths(crawler.settings.get("QLTT_RULES_DIR")),
+                            watchlists=split_paths(crawler.settings.get("QLTT_WATCHLISTS")))
         return cls(engine, crawler.stats)
 
     def process_item(self, item: Any) -> Any:

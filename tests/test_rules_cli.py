@@ -88,3 +88,14 @@ def test_check_reports_bad_watchlist(tmp_path: Path) -> None:
                     "L,E1,shopee,1,Tên,12345,,,r,b\n", encoding="utf-8")
     errors = check_all(watchlists=[path])
     assert errors and ":2" in str(errors[0]) and "phone" in str(errors[0])
+
+
+def test_commands_read_the_crawl_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check``, ``explain`` and ``match`` load the extra rule sets a crawl loads (QLTT_RULES_DIR)."""
+    (tmp_path / "extra.yaml").write_text(GOOD, encoding="utf-8")
+    monkeypatch.setenv("QLTT_RULES_DIR", str(tmp_path))
+    result = runner.invoke(app, ["rules", "explain", "Bán hàng thử nghiệm"])
+    assert result.exit_code == 0 and "CÓ DẤU HIỆU VI PHẠM" in result.output, result.output
+    (tmp_path / "extra.yaml").write_text(GOOD.replace("category: banned", "category: nonsense"), encoding="utf-8")
+    result = runner.invoke(app, ["rules", "check"])
+    assert result.exit_code == 1 and "extra.yaml" in result.output

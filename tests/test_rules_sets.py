@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 import rules
+from crawler.items import ListingRecord
+from pipelines.match import rules_view
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +165,13 @@ def test_official_store_is_not_held_to_the_price_floor(engine: rules.Engine, lis
 )
 def test_a_name_or_domain_that_only_looks_official_is_not(engine: rules.Engine, listing: dict[str, Any]) -> None:
     assert "counterfeit" in engine.assess(listing).categories
+
+
+@pytest.mark.parametrize(("badge", "flagged"), [(None, False), (False, True), (True, False)])
+def test_crawl_view_keeps_an_unknown_badge_unknown(engine: rules.Engine, badge: bool | None, flagged: bool) -> None:
+    """A seller whose page showed no badge either way is still vouched for by the brand's list of stores."""
+    record = ListingRecord(
+        {"_id": "shopee:900:1", "source": "shopee", "title": "Giày Nike Air Force 1 chính hãng", "price": 400_000},
+        {"_id": "shopee:900", "name": "Nike Official Store", "official": badge},
+    )
+    assert engine.assess(rules_view(record)).flag is flagged

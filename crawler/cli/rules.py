@@ -17,6 +17,17 @@ RulesOption = Annotated[
     list[Path] | None, typer.Option("--rules", exists=True, help="Thêm thư mục/tệp bộ quy tắc YAML.")
 ]
 
+
+
+def _configured(rules_dir: list[Path] | None, watchlist: list[Path] | None) -> tuple[list[Path], list[Path]]:
+    """The crawl's own extra rule sets and watchlists (``QLTT_RULES_DIR``, ``QLTT_WATCHLISTS``), then the
+    options: what is checked, matched or explained here is what a crawl would flag."""
+    from crawler.config import get, split_paths
+
+    return ([*split_paths(get("QLTT_RULES_DIR")), *(rules_dir or ())],
+            [*split_paths(get("QLTT_WATCHLISTS")), *(watchlist or ())])
+
+
 rules_app = typer.Typer(help="Bộ quy tắc phát hiện vi phạm: đối chiếu, giải thích, kiểm tra.", no_args_is_help=True)
 
 
@@ -32,7 +43,8 @@ def match(
     """Đối chiếu từng tin đăng với bộ quy tắc và ghi kết quả."""
     import rules
 
-    engine = rules.load(extra_dirs=rules_dir or (), watchlists=watchlist or ())
+    extra_dirs, watchlists = _configured(rules_dir, watchlist)
+    engine = rules.load(extra_dirs=extra_dirs, watchlists=watchlists)
     count = flagged = 0
     with input_path.open(encoding="utf-8") as source, output.open("w", encoding="utf-8") as sink:
         for number, line in enumerate(source, 1):
@@ -56,12 +68,14 @@ def explain(
     price: Annotated[int | None, typer.Option("--price", help="Giá (VND).")] = None,
     seller: Annotated[str, typer.Option("--seller", help="Tên người bán.")] = "",
     watchlist: WatchlistOption = None,
+    rules_dir: RulesOption = None,
 ) -> None:
     """Giải thích bằng tiếng Việt vì sao một tin đăng bị (hoặc không bị) gắn cờ."""
     import rules
     from rules.explain import explain as render
 
-    engine = rules.load(watchlists=watchlist or ())
+    extra_dirs, watchlists = _configured(rules_dir, watchlist)
+    engine = rules.load(extra_dirs=extra_dirs, watchlists=watchlists)
     listing = {"title": title, "description": description, "price": price, "seller": {"name": seller}}
     typer.echo(render(engine.assess(listing)))
 
@@ -74,7 +88,7 @@ def check(
     """Kiểm tra mọi bộ quy tắc và danh sách theo dõi (id trùng, mẫu, căn cứ pháp lý)."""
     from rules.check import check_all
 
-    errors = check_all(rules_dir or (), watchlist or ())
+    errors = check_all(*_configured(rules_dir, watchlist))
     for error in errors:
         typer.echo(f"LỖI {error}", err=True)
     if errors:

@@ -33,8 +33,7 @@ def _shipped_sets() -> Path:
 
 def rule_set_dirs() -> list[Path]:
     """The shipped rule-set folder, then ``QLTT_RULES_DIR`` when set."""
-    extra = config.get("QLTT_RULES_DIR")
-    return [_shipped_sets(), *([Path(extra)] if extra else [])]
+    return [_shipped_sets(), *config.split_paths(config.get("QLTT_RULES_DIR"))]
 
 
 def queries_from(sources: Iterable[str], limit: int | None = None, dirs: Iterable[Path] | None = None) -> list[str]:

@@ -39,6 +39,8 @@ POSITIVES = [
     (("Sữa bột nội địa Nhật lon 800g", "Hàng xách tay không hóa đơn", 500000), "origin"),
     (("Sữa Aptamil Đức", "Xách tay từ Đức, không có tem phụ", 650000), "origin"),  # 'có tem phụ' is inside the cue
     (("Thuốc lá Esse đỏ", "Hàng lậu không tem, lấy cây 10 bao giá sỉ", 180000), "banned"),
+    (("Viên giảm cân Thái Lan", "Hàng xách tay Thái không tem", 300000), "origin"),
+    (("Trà giảm cân thảo mộc", "Giảm 8-10kg/tháng, an toàn", 250000), "false_ad"),  # a weight promise
     (("Kem dưỡng trắng da", "Đặc trị nám tàn nhang dứt điểm sau 7 ngày", 200000), "false_ad"),
     (("Viên uống xương khớp Khang Cốt", "Viên uống hỗ trợ điều trị thoái hóa khớp", 300000), "false_ad"),
 ]
@@ -60,6 +62,7 @@ NEGATIVES = [
     ("Súng nước đồ chơi cho bé", "Nhựa an toàn", 65000),
     ("Kính mát thời trang nam", "Kiểu dáng Rayban cổ điển", 120000),  # a style, not the brand
     ("Hướng dẫn phân biệt giày Nike thật giả", "Hàng fake thường có đường may lệch, hàng rep logo to", None),
+    ("Gạo ST25 bao 10kg", "Nhà nông cung cấp 500kg/tháng cho quán ăn", 250000),  # kg per month, no diet product
     ("Pháo giấy bắn tay trang trí đám cưới", "Không dùng thuốc nổ", 30000),
     ("Viên uống dầu cá Omega-3 1000mg", "Hỗ trợ tim mạch. Thực phẩm này không phải là thuốc, "
      "không có tác dụng thay thế thuốc chữa bệnh.", 350000),

@@ -97,5 +97,5 @@ def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
     mentions += fuzzy_mentions(compiled, fields["title"], known)
     mentions = _propagate_compatible(mentions)
     asserted = [m for m in mentions if not m.compatible]
-    official = official_store(listing, seller, {m.brand.name: m.brand for m in asserted}.values())
+    official = official_store(listing, seller, [m.brand for m in asserted])
     return Context(listing, fields, hits, mentions, asserted, _price(listing.get("price")), official)

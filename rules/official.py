@@ -34,8 +34,8 @@ def official_store(listing: Mapping[str, Any], seller: Mapping[str, Any], brands
     if source == "web":
         host = domain_of(shop) or domain_of(str(listing.get("url") or ""))
         return any(_on_domain(host, stores.get("web", ())) for stores in listed)
-    if badge is False:
+    entries = [entry for stores in listed for entry in stores.get(source, ())]
+    if badge is False or not entries:
         return False
     name = " ".join(fold(str(seller.get("name") or "")).split())
-    return any(entry == shop or " ".join(fold(entry).split()) == name
-               for stores in listed for entry in stores.get(source, ()))
+    return any(entry == shop or " ".join(fold(entry).split()) == name for entry in entries)

@@ -49,6 +49,10 @@ class Compiled:
     product_types: dict[str, str] = field(default_factory=dict)
     lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fuzzy_index: dict[tuple[str, int], list[tuple[tuple[int, int], str, Brand]]] = field(default_factory=dict)
+    # brand names and their misspellings with the spaces taken out (5+ letters) → (length, brands, the names
+    # as declared), to find them spelt across words ("ba len ci a ga"); product lines are left out: "On The
+    # Go" is also just English
+    joined: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     order: dict[str, int] = field(default_factory=dict)
     checks: dict[str, Rule] = field(default_factory=dict)
     compatible_before: frozenset[str] = frozenset()
@@ -76,6 +80,12 @@ def _add_brand(compiled: Compiled, brand: Brand, rank: int) -> None:
     forms += [(normalize_phrase(m), "misspelling") for m in brand.misspellings]
     forms += [(s, "misspelling") for a, kind in list(forms) if kind == "alias" for s in _swaps(a)]
     forms += [(key, "strict") for key in strict]
+    for name in (normalize_phrase(brand.name), *(normalize_phrase(m) for m in brand.misspellings)):
+        joined = name.replace(" ", "")
+        if len(joined) >= 5 and joined.isalpha():
+            _, brands, spellings = compiled.joined.get(joined, (0, (), frozenset()))
+            compiled.joined.add_word(joined, (len(joined), brands if brand in brands else (*brands, brand),
+                                              spellings | {name}))
     for position, (form, kind) in enumerate(forms):
         entries = compiled.aliases.setdefault(form, [])
         if all(existing is not brand for existing, _ in entries):
@@ -111,6 +121,8 @@ def compile_book(book: RuleBook) -> Compiled:
     for key in keys:
         compiled.automaton.add_word(f" {key} ", (key, len(key)))
     compiled.automaton.make_automaton()
+    if len(compiled.joined):
+        compiled.joined.make_automaton()
     return compiled
 
 

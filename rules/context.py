@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rules.brands import BrandMention, find_mentions, fuzzy_mentions
+from rules.brands import BrandMention, find_mentions, fuzzy_mentions, split_mentions
 from rules.compile import Compiled, Hit, scan
 from rules.model import Span, seller_of
 from rules.normalize import Normalized, normalize
@@ -94,7 +94,7 @@ def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
             hits[phrase] = hits[phrase] + found if phrase in hits else found
     mentions = find_mentions(compiled, hits, fields, ("title", "description", "brand", "category"))
     known = {m.hit.start for m in mentions if m.hit.field == "title"}
-    mentions += fuzzy_mentions(compiled, fields["title"], known)
+    mentions += fuzzy_mentions(compiled, fields["title"], known) + split_mentions(compiled, fields["title"])
     mentions = _propagate_compatible(mentions)
     asserted = [m for m in mentions if not m.compatible]
     official = official_store(listing, seller, [m.brand for m in asserted])

@@ -178,3 +178,18 @@ def test_crawl_view_keeps_an_unknown_badge_unknown(engine: rules.Engine, badge: 
         {"_id": "shopee:900", "name": "Nike Official Store", "official": badge},
     )
     assert engine.assess(rules_view(record)).flag is flagged
+
+
+@pytest.mark.parametrize(("title", "brand"), [("Áo Hoodie Ba Len Ci A Ga In Chữ", "Balenciaga"),
+                                              ("Vali Sam So Ni Te 24 inch", "Samsonite")])
+def test_brand_split_across_words_is_bent(engine: rules.Engine, title: str, brand: str) -> None:
+    found = engine.assess(_listing(title, price=250_000))
+    assert found.brand == brand and "brand.obfuscated" in [f.rule_id for f in found.findings]
+    spelt = next(f for f in found.findings if f.rule_id == "brand.obfuscated").spans[0].text
+    assert spelt.replace(" ", "").lower() == brand.lower()  # the whole split spelling, as written
+
+
+@pytest.mark.parametrize("title", ["Balo On The Go chống nước", "Tai nghe Air Pods Pro 2 chính hãng",
+                                   "Sữa Vina Milk hộp 180ml", "Nước hoa Maison Francis Kurkdjian Baccarat Rouge"])
+def test_everyday_spacing_is_not_a_split_brand(engine: rules.Engine, title: str) -> None:
+    assert "brand.obfuscated" not in [f.rule_id for f in engine.match(_listing(title, price=5_000_000))]

@@ -50,6 +50,9 @@ def brand_findings(compiled: Compiled, ctx: Context, admitted: bool) -> list[Fin
     if bent and (rule := compiled.checks.get("brand_obfuscated")):
         findings.append(_finding(rule, (ctx.span(bent[0].hit),), f"Nhãn hiệu: {bent[0].brand.name}."))
     asserted = [m for m in ctx.asserted if m.hit.field in ("title", "description", "brand")]
+    # the price is the price of what the title (or the brand field) names; another brand further down the
+    # description ("tương thích Samsung, iPhone 15") is not what is sold
+    asserted = [m for m in asserted if m.hit.field != "description"] or asserted
     if not asserted or ctx.price is None or ctx.official:
         return findings
     typed = product_type(compiled, ctx)

@@ -63,6 +63,8 @@ NEGATIVES = [
     ("Kính mát thời trang nam", "Kiểu dáng Rayban cổ điển", 120000),  # a style, not the brand
     ("Hướng dẫn phân biệt giày Nike thật giả", "Hàng fake thường có đường may lệch, hàng rep logo to", None),
     ("Gạo ST25 bao 10kg", "Nhà nông cung cấp 500kg/tháng cho quán ăn", 250000),  # kg per month, no diet product
+    ("Củ sạc nhanh Baseus 25W Type-C", "Chính hãng Baseus. Tương thích Samsung Super Fast Charging, iPhone 15.",
+     159000),  # the price is Baseus's, whatever else the description names
     ("Pháo giấy bắn tay trang trí đám cưới", "Không dùng thuốc nổ", 30000),
     ("Viên uống dầu cá Omega-3 1000mg", "Hỗ trợ tim mạch. Thực phẩm này không phải là thuốc, "
      "không có tác dụng thay thế thuốc chữa bệnh.", 350000),

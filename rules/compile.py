@@ -111,6 +111,7 @@ def compile_book(book: RuleBook) -> Compiled:
     for rank, brand in enumerate(book.brands):
         _add_brand(compiled, brand, rank)
     keys.update(compiled.aliases)
+    keys.update(line for brand in book.brands for line in brand.lines)
     for type_name, phrases in book.product_types.items():
         for phrase in phrases:
             compiled.product_types.setdefault(phrase, type_name)

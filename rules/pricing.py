@@ -38,9 +38,28 @@ def product_type(compiled: Compiled, ctx: Context) -> tuple[str, Hit] | None:
     return (best[3], best[4]) if best else None
 
 
-def _floor(mention: BrandMention, kind: str | None) -> int | None:
+# A product line is named right after the brand ("Hennessy XO", "Ballantine's 30 năm", "Blue Label" itself).
+_LINE_WINDOW = 2
+
+
+def _line_floor(ctx: Context, mention: BrandMention) -> int | None:
+    """The highest floor of the brand's product lines named at the mention (an XO is not priced like a VS)."""
+    lines = mention.brand.lines
+    if not lines:
+        return None
+    norm = ctx.fields[mention.hit.field]
+    at = norm.token_index(mention.hit.end)
+    floors = [lines[phrase] for phrase in ctx.hits.keys() & lines.keys() for hit in ctx.hits[phrase]
+              if hit.field == mention.hit.field and hit.start >= mention.hit.start
+              and norm.token_index(hit.start) - at <= _LINE_WINDOW]
+    return max(floors, default=None)
+
+
+def _floor(ctx: Context, mention: BrandMention, kind: str | None) -> int | None:
     floors = mention.brand.floors
-    return floors.get(kind) if kind and kind in floors else floors.get("default")
+    floor = floors.get(kind) if kind and kind in floors else floors.get("default")
+    line = _line_floor(ctx, mention)
+    return floor if line is None else max(line, floor or 0)
 
 
 def brand_findings(compiled: Compiled, ctx: Context, admitted: bool) -> list[Finding]:
@@ -63,7 +82,7 @@ def brand_findings(compiled: Compiled, ctx: Context, admitted: bool) -> list[Fin
     ):
         return findings
     for mention in asserted:
-        floor = _floor(mention, kind)
+        floor = _floor(ctx, mention, kind)
         if floor is None or ctx.price >= floor:
             continue
         spans = (ctx.span(mention.hit),) + ((ctx.span(typed[1]),) if typed else ())

@@ -70,6 +70,7 @@ class Brand:
     misspellings: tuple[str, ...] = ()
     official: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     floors: Mapping[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)  # canonical product-line phrase → its own floor
     line: int | None = None
 
 
@@ -155,6 +156,11 @@ def parse_brand(raw: Mapping[str, Any], path: str) -> Brand:
         isinstance(k, str) and isinstance(v, int) and v > 0 for k, v in floors.items() if k != "__line__"
     ):
         raise RuleError(*ctx, "floors", "must map a product type to a positive VND integer")
+    lines = raw.get("lines", {})
+    if not isinstance(lines, Mapping) or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, int) and v > 0 for k, v in lines.items() if k != "__line__"
+    ):
+        raise RuleError(*ctx, "lines", "must map a product line ('XO', '18 năm') to a positive VND integer")
     official = raw.get("official", {})
     if not isinstance(official, Mapping) or not all(
         isinstance(v, list) and all(isinstance(item, str) and item.strip() for item in v)
@@ -165,5 +171,6 @@ def parse_brand(raw: Mapping[str, Any], path: str) -> Brand:
         name=name.strip(), group=str(raw.get("group", "other")), premium=bool(raw.get("premium", False)),
         aliases=tuple([name, *aliases]), strict=tuple(strict), misspellings=tuple(misspellings),
         official={k: tuple(v) for k, v in official.items() if k != "__line__"},
-        floors={k: v for k, v in floors.items() if k != "__line__"}, line=line,
+        floors={k: v for k, v in floors.items() if k != "__line__"},
+        lines={normalize_phrase(k): v for k, v in lines.items() if k != "__line__"}, line=line,
     )

@@ -65,6 +65,7 @@ def test_check_passes_on_shipped_sets() -> None:
         (GOOD + "  - id: extra.one\n    category: banned\n    description: x\n    phrases: [y]\n", "duplicate id"),
         ("rules: [\n  - id: x\n", "invalid YAML"),
         ("brands:\n  - {name: Thử, official: {shopee: Thử Official}}\n", "field 'official'"),  # not a list
+        ("brands:\n  - {name: Thử, lines: {XO: nhiều}}\n", "field 'lines'"),  # a floor must be a VND amount
     ],
 )
 def test_broken_yaml_errors_name_file_line_and_field(tmp_path: Path, text: str, fragment: str) -> None:

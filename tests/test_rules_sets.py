@@ -195,3 +195,17 @@ def test_brand_split_across_words_is_bent(engine: rules.Engine, title: str, bran
                                    "Sữa Vina Milk hộp 180ml", "Nước hoa Maison Francis Kurkdjian Baccarat Rouge"])
 def test_everyday_spacing_is_not_a_split_brand(engine: rules.Engine, title: str) -> None:
     assert "brand.obfuscated" not in [f.rule_id for f in engine.match(_listing(title, price=5_000_000))]
+
+
+@pytest.mark.parametrize(
+    ("title", "price", "flagged"),
+    [
+        ("Rượu Cognac Hennessy XO 700ml Hộp Quà Tết Chính Hãng", 690_000, True),  # an XO is not priced like a VS
+        ("Rượu Hennessy VS 700ml chính hãng", 1_150_000, False),
+        ("Rượu Ballantine's 30 năm hộp gỗ", 890_000, True),
+        ("Rượu Chivas Regal 12 năm thùng 18 chai", 400_000, False),  # "18" counts chai, not years
+        ("Johnnie Walker Blue Label 750ml", 900_000, True),  # the line is the alias itself
+    ],
+)
+def test_product_line_floor(engine: rules.Engine, title: str, price: int, flagged: bool) -> None:
+    assert ("counterfeit" in _cats(engine, title, "", price)) is flagged

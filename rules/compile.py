@@ -21,7 +21,7 @@ from rules.schema import Brand, Rule
 __all__ = ["TEXT_LEXICONS", "Compiled", "Hit", "compile_book", "scan"]
 
 # Lexicon lists looked for in listing text; the others name product types or shop-name words.
-TEXT_LEXICONS = ("compatible_before", "genuine_claims")
+TEXT_LEXICONS = ("compatible_before", "genuine_claims", "no_floor")
 _MEMO_LIMIT = 50_000
 
 

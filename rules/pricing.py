@@ -74,6 +74,8 @@ def brand_findings(compiled: Compiled, ctx: Context, admitted: bool) -> list[Fin
     asserted = [m for m in asserted if m.hit.field != "description"] or asserted
     if not asserted or ctx.price is None or ctx.official:
         return findings
+    if ctx.has(compiled.lexicon.get("no_floor", ()), ("title",)):
+        return findings
     typed = product_type(compiled, ctx)
     kind = typed[0] if typed else None
     # Cheap unbranded accessories abound; only a claim of being genuine makes their price a lie.

@@ -41,6 +41,8 @@ POSITIVES = [
     (("Thuốc lá Esse đỏ", "Hàng lậu không tem, lấy cây 10 bao giá sỉ", 180000), "banned"),
     (("Viên giảm cân Thái Lan", "Hàng xách tay Thái không tem", 300000), "origin"),
     (("Trà giảm cân thảo mộc", "Giảm 8-10kg/tháng, an toàn", 250000), "false_ad"),  # a weight promise
+    (("Nước hoa Dior Sauvage 100ml chính hãng", "Chiết khấu 10% hôm nay", 300000), "counterfeit"),  # not a decant
+    (("Dầu gội thảo dược", "Cam kết mọc tóc sau 7 ngày, hoàn tiền nếu không hiệu quả", 260000), "false_ad"),
     (("Kem dưỡng trắng da", "Đặc trị nám tàn nhang dứt điểm sau 7 ngày", 200000), "false_ad"),
     (("Viên uống xương khớp Khang Cốt", "Viên uống hỗ trợ điều trị thoái hóa khớp", 300000), "false_ad"),
 ]
@@ -65,6 +67,10 @@ NEGATIVES = [
     ("Gạo ST25 bao 10kg", "Nhà nông cung cấp 500kg/tháng cho quán ăn", 250000),  # kg per month, no diet product
     ("Củ sạc nhanh Baseus 25W Type-C", "Chính hãng Baseus. Tương thích Samsung Super Fast Charging, iPhone 15.",
      159000),  # the price is Baseus's, whatever else the description names
+    ("Nước hoa chiết Dior Sauvage EDT 10ml", "Chiết từ chai fullsize chính hãng, có bill", 320000),  # a decant
+    ("Giấy in Double A A4 70gsm", "Giấy photo copy văn phòng", 85000),
+    ("Cà phê Trung Nguyên Sáng Tạo 5", "Hàng chính hãng Trung Nguyên", 142000),  # "hãng Trung" is not "hàng trung"
+    ("Kem trị nám tàn nhang", "Làm mờ nám, tàn nhang, đồi mồi. Thực phẩm... không, mỹ phẩm bôi ngoài", 250000),
     ("Pháo giấy bắn tay trang trí đám cưới", "Không dùng thuốc nổ", 30000),
     ("Viên uống dầu cá Omega-3 1000mg", "Hỗ trợ tim mạch. Thực phẩm này không phải là thuốc, "
      "không có tác dụng thay thế thuốc chữa bệnh.", 350000),

@@ -70,7 +70,7 @@ NEGATIVES = [
     ("Nước hoa chiết Dior Sauvage EDT 10ml", "Chiết từ chai fullsize chính hãng, có bill", 320000),  # a decant
     ("Giấy in Double A A4 70gsm", "Giấy photo copy văn phòng", 85000),
     ("Cà phê Trung Nguyên Sáng Tạo 5", "Hàng chính hãng Trung Nguyên", 142000),  # "hãng Trung" is not "hàng trung"
-    ("Kem trị nám tàn nhang", "Làm mờ nám, tàn nhang, đồi mồi. Thực phẩm... không, mỹ phẩm bôi ngoài", 250000),
+    ("Kem trị nám tàn nhang", "Làm mờ nám, tàn nhang, đồi mồi. Dùng ngoài da.", 250000),
     ("Pháo giấy bắn tay trang trí đám cưới", "Không dùng thuốc nổ", 30000),
     ("Viên uống dầu cá Omega-3 1000mg", "Hỗ trợ tim mạch. Thực phẩm này không phải là thuốc, "
      "không có tác dụng thay thế thuốc chữa bệnh.", 350000),

@@ -49,9 +49,9 @@ class Compiled:
     product_types: dict[str, str] = field(default_factory=dict)
     lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fuzzy_index: dict[tuple[str, int], list[tuple[tuple[int, int], str, Brand]]] = field(default_factory=dict)
-    # brand names and their misspellings with the spaces taken out (5+ letters) → (length, brands, the names
-    # as declared), to find them spelt across words ("ba len ci a ga"); product lines are left out: "On The
-    # Go" is also just English
+    # brand names, their misspellings and the aliases declared in several words, with the spaces taken out
+    # (5+ letters) → (length, brands, the names as declared), to find them spelt across words ("ba len ci a
+    # ga"); one-word aliases are left out: "On The Go" is also just English
     joined: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     order: dict[str, int] = field(default_factory=dict)
     checks: dict[str, Rule] = field(default_factory=dict)
@@ -80,7 +80,9 @@ def _add_brand(compiled: Compiled, brand: Brand, rank: int) -> None:
     forms += [(normalize_phrase(m), "misspelling") for m in brand.misspellings]
     forms += [(s, "misspelling") for a, kind in list(forms) if kind == "alias" for s in _swaps(a)]
     forms += [(key, "strict") for key in strict]
-    for name in (normalize_phrase(brand.name), *(normalize_phrase(m) for m in brand.misspellings)):
+    names = [normalize_phrase(n) for n in (brand.name, *brand.misspellings)]
+    names += [form for form, kind in forms if kind == "alias" and " " in form]  # "Saint Laurent", not "OnTheGo"
+    for name in names:
         joined = name.replace(" ", "")
         if len(joined) >= 5 and joined.isalpha():
             _, brands, spellings = compiled.joined.get(joined, (0, (), frozenset()))

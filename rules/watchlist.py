@@ -32,7 +32,9 @@ __all__ = ["HEADER", "WATCHLISTS_DIR", "Entry", "WatchHit", "Watchlist", "read_w
 WATCHLISTS_DIR = Path(__file__).parent / "watchlists"
 HEADER = ("list_id", "entry_id", "source", "shop_id", "name", "phone", "tax_code", "domain", "reason", "basis")
 _WORD = re.compile(r"[a-z0-9]+")
-_TAX = re.compile(r"(?<![\d.])(\d{10}(?:-\d{3})?)(?![\d.])")
+# A tax code: ten digits (a branch adds "-001"), not inside a longer number or a decimal; a full stop that
+# ends the sentence ("MST 0109873542.") may follow.
+_TAX = re.compile(r"(?<![\d.])(\d{10}(?:-\d{3})?)(?!\d|\.\d)")
 # Cheap pre-check: a run of 9+ digits with optional separators, before asking phonenumbers to parse.
 _PHONE_HINT = re.compile(r"(?:\(?\+?84\)?|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
 # What both of the above need: nine digits with at most one separator between them (one cheap scan).

@@ -43,6 +43,11 @@ POSITIVES = [
     (("Trà giảm cân thảo mộc", "Giảm 8-10kg/tháng, an toàn", 250000), "false_ad"),  # a weight promise
     (("Nước hoa Dior Sauvage 100ml chính hãng", "Chiết khấu 10% hôm nay", 300000), "counterfeit"),  # not a decant
     (("Dầu gội thảo dược", "Cam kết mọc tóc sau 7 ngày, hoàn tiền nếu không hiệu quả", 260000), "false_ad"),
+    (("Thuốc Trừ Bệnh Anvil 5SC Hexaconazole Chai 1 Lít", "Trị khô vằn lúa", 180000), "conditional"),  # fungicide
+    (("Máy Chơi Game Sony PlayStation 5 Slim Chính Hãng", "", 1990000), "counterfeit"),
+    (("iPhone 16 Pro Max 256GB Chính Hãng VN/A Mới 100%", "Nguyên seal", 5900000), "counterfeit"),  # a line floor
+    (("Thuốc Lá Jet Xanh Nguyên Cây 10 Bao", "Hàng ngoại không tem giá sỉ", 150000), "banned"),
+    (("Túi Xách Nữ Saint Lau Rent Kate Dây Xích", "", 450000), "counterfeit"),  # a two-word alias split in three
     (("Kem dưỡng trắng da", "Đặc trị nám tàn nhang dứt điểm sau 7 ngày", 200000), "false_ad"),
     (("Viên uống xương khớp Khang Cốt", "Viên uống hỗ trợ điều trị thoái hóa khớp", 300000), "false_ad"),
 ]
@@ -68,6 +73,8 @@ NEGATIVES = [
     ("Củ sạc nhanh Baseus 25W Type-C", "Chính hãng Baseus. Tương thích Samsung Super Fast Charging, iPhone 15.",
      159000),  # the price is Baseus's, whatever else the description names
     ("Nước hoa chiết Dior Sauvage EDT 10ml", "Chiết từ chai fullsize chính hãng, có bill", 320000),  # a decant
+    ("Giá Đỡ Điện Thoại Gắn Xe Máy Xoay 360 Độ", "Vừa điện thoại 4.7-7 inch (iPhone, Samsung, Oppo...)", 89000),
+    ("Mô Hình Tàu Titanic Replica Tỉ Lệ 1:400 Bằng Gỗ", "Tự lắp ráp, trang trí", 350000),  # a scale model
     ("Giấy in Double A A4 70gsm", "Giấy photo copy văn phòng", 85000),
     ("Cà phê Trung Nguyên Sáng Tạo 5", "Hàng chính hãng Trung Nguyên", 142000),  # "hãng Trung" is not "hàng trung"
     ("Kem trị nám tàn nhang", "Làm mờ nám, tàn nhang, đồi mồi. Dùng ngoài da.", 250000),

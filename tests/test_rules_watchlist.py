@@ -47,8 +47,14 @@ def test_phone_in_text(engine: rules.Engine, text: str) -> None:
     assert any("W-1" in d for d in _hits(engine, description=text))
 
 
-def test_tax_code_in_footer(engine: rules.Engine) -> None:
-    assert any("W-1" in d for d in _hits(engine, description="Công ty TNHH ABC – MST: 0312345678"))
+@pytest.mark.parametrize("text", ["Công ty TNHH ABC – MST: 0312345678", "Đơn vị bán: ABC – MST 0312345678."])
+def test_tax_code_in_footer(engine: rules.Engine, text: str) -> None:
+    assert any("W-1" in d for d in _hits(engine, description=text))
+
+
+@pytest.mark.parametrize("text", ["Số lượng 0312345678.5 tấn", "Mã 10312345678"])
+def test_tax_code_inside_another_number_is_not_one(engine: rules.Engine, text: str) -> None:
+    assert not _hits(engine, description=text)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ Apple``): the first is a counterfeit cue, the second must never be one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Collection
 from functools import lru_cache
 from itertools import accumulate
@@ -19,7 +20,7 @@ from rules.compile import Compiled, Hit
 from rules.normalize import Normalized, fold
 from rules.schema import Brand
 
-__all__ = ["BrandMention", "find_mentions", "fuzzy_mentions", "split_mentions"]
+__all__ = ["BrandMention", "find_mentions", "title_mentions"]
 
 _LETTERS = re.compile(r"[^a-z0-9]")
 # Letters kept apart by a dot, star, slash or an emoji/other symbol ("G.U.C.C.I", "G/U/C/C/I", "G🔥U🔥C🔥C🔥I"),
@@ -125,45 +126,41 @@ def _fuzzy_brand(compiled: Compiled, word: str) -> Brand | None:
     return brand  # type: ignore[return-value]
 
 
-def _title_words(norm: Normalized) -> list[tuple[int, str]]:
-    """Each canonical word of the main reading with where it starts in ``norm.text``."""
-    words = norm.text.split(" ~ ")[0].split()
-    return list(zip(accumulate((len(word) + 1 for word in words), initial=1), words, strict=False))
-
-
-def split_mentions(compiled: Compiled, norm: Normalized) -> list[BrandMention]:
-    """Brands spelt across three or more words of a title (``Ba Len Ci A Ga``): the words joined give an alias.
-    Two words are how some brands are written anyway (``Air Pods``, ``Vina Milk``), so they do not count."""
-    if not len(compiled.joined):
-        return []
-    words = _title_words(norm)
-    joined = "".join(word for _, word in words)
+def _split(compiled: Compiled, words: list[str]) -> list[BrandMention]:
+    """Brands whose letters are the joined letters of three or more consecutive words."""
     # first word → (the word after the last, brands): "ba len ci" is Balenci(aga), "ba len ci a ga" wins
     longest: dict[int, tuple[int, tuple[Brand, ...]]] = {}
-    index: dict[int, int] | None = None  # offset in ``joined`` where each word starts → that word's number
-    for end, (length, brands, declared) in compiled.joined.iter(joined):
-        if index is None:
-            index = {at: i for i, at in enumerate(accumulate((len(w) for _, w in words), initial=0))}
-        first, after = index.get(end + 1 - length), index.get(end + 1)
-        if (first is not None and after is not None and after - first >= 3 and after > longest.get(first, (0, ()))[0]
-                and " ".join(w for _, w in words[first:after]) not in declared):  # "Maison Francis Kurkdjian"
+    offsets: list[int] = []  # where each word starts in the joined words (and where the last one ends)
+    for end, (length, brands, declared) in compiled.joined.iter("".join(words)):
+        offsets = offsets or list(accumulate(map(len, words), initial=0))
+        first = bisect_left(offsets, end + 1 - length)
+        after = bisect_left(offsets, end + 1, first)
+        if (after - first >= 3 and offsets[first] == end + 1 - length and offsets[after] == end + 1
+                and after > longest.get(first, (0, ()))[0]
+                and " ".join(words[first:after]) not in declared):  # "Maison Francis Kurkdjian" as declared
             longest[first] = after, brands
-    found: list[BrandMention] = []
-    for first, (after, brands) in longest.items():
-        last_start, last = words[after - 1]
-        hit = Hit("title", words[first][0], last_start + len(last))
-        found.extend(BrandMention(brand, hit, True, False) for brand in brands)
-    return found
+    # word i starts at offsets[i] + i + 1 in the text: the letters before it, a space after each word, the padding
+    return [BrandMention(brand, Hit("title", offsets[first] + first + 1, offsets[after] + after), True, False)
+            for first, (after, brands) in longest.items() for brand in brands]
 
 
-def fuzzy_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> list[BrandMention]:
-    """Misspelled brands in a title (``Adiddas``, ``Balenciagaa``): RapidFuzz only against aliases sharing
-    the first letter and length, and only for words the automaton did not already explain."""
+def title_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> list[BrandMention]:
+    """Brands in a title that the automaton cannot see, both bent spellings:
+
+    - misspelt (``Adiddas``, ``Balenciagaa``): RapidFuzz only against aliases sharing the first letter and
+      length, and only for words the automaton did not already explain (``known`` starts);
+    - spelt across three or more words (``Ba Len Ci A Ga``); two are how some brands are written anyway
+      (``Air Pods``, ``Vina Milk``).
+    """
+    words = norm.text.split(" ~ ")[0].split()
     found: list[BrandMention] = []
-    for start, word in _title_words(norm):
-        if len(word) < 6 or start in known or not word.isalpha():
-            continue
-        brand = _fuzzy_brand(compiled, word)
-        if brand is not None:
-            found.append(BrandMention(brand, Hit("title", start, start + len(word)), True, False))
+    start = 1
+    for word in words:
+        if len(word) >= 6 and start not in known and word.isalpha():
+            brand = _fuzzy_brand(compiled, word)
+            if brand is not None:
+                found.append(BrandMention(brand, Hit("title", start, start + len(word)), True, False))
+        start += len(word) + 1
+    if len(words) >= 3 and len(compiled.joined):
+        found += _split(compiled, words)
     return found

@@ -47,7 +47,7 @@ class Compiled:
     aliases: dict[str, list[tuple[Brand, str]]] = field(default_factory=dict)
     brands: dict[str, Brand] = field(default_factory=dict)
     product_types: dict[str, str] = field(default_factory=dict)
-    lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lexicon: dict[str, frozenset[str]] = field(default_factory=dict)
     fuzzy_index: dict[tuple[str, int], list[tuple[tuple[int, int], str, Brand]]] = field(default_factory=dict)
     # brand names, their misspellings and the aliases declared in several words, with the spaces taken out
     # (5+ letters) → (length, brands, the names as declared), to find them spelt across words ("ba len ci a
@@ -100,7 +100,8 @@ def _add_brand(compiled: Compiled, brand: Brand, rank: int) -> None:
 
 def compile_book(book: RuleBook) -> Compiled:
     """Build the automaton and indexes for ``book`` (called once per engine)."""
-    compiled = Compiled(automaton=ahocorasick.Automaton(), rules=list(book.rules), lexicon=dict(book.lexicon))
+    lexicon = {name: frozenset(phrases) for name, phrases in book.lexicon.items()}
+    compiled = Compiled(automaton=ahocorasick.Automaton(), rules=list(book.rules), lexicon=lexicon)
     triggers: dict[str, list[Rule]] = defaultdict(list)
     keys: set[str] = set()
     compiled.order = {rule.id: i for i, rule in enumerate(book.rules)}
@@ -120,7 +121,7 @@ def compile_book(book: RuleBook) -> Compiled:
         keys.update(phrases)
     for name in TEXT_LEXICONS:
         keys.update(book.lexicon.get(name, ()))
-    compiled.compatible_before = frozenset(book.lexicon.get("compatible_before", ()))
+    compiled.compatible_before = lexicon.get("compatible_before", frozenset())
     for key in keys:
         compiled.automaton.add_word(f" {key} ", (key, len(key)))
     compiled.automaton.make_automaton()

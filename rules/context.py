@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rules.brands import BrandMention, find_mentions, fuzzy_mentions, split_mentions
+from rules.brands import BrandMention, find_mentions, title_mentions
 from rules.compile import Compiled, Hit, scan
 from rules.model import Span, seller_of
 from rules.normalize import Normalized, normalize
@@ -25,7 +25,12 @@ class Context:
     mentions: list[BrandMention]
     asserted: list[BrandMention]  # mentions that present the brand as the product (not 'fits iPhone')
     price: int | None
-    official: bool
+
+    @property
+    def official(self) -> bool:
+        """The seller is an official store of the brand it sells; worked out only when a check needs it (a
+        listing asks at most twice: its price floor and its risk)."""
+        return official_store(self.listing, seller_of(self.listing), [m.brand for m in self.asserted])
 
     def span(self, hit: Hit) -> Span:
         """The finding span of a hit: original words, canonical form and original offsets."""
@@ -33,7 +38,7 @@ class Context:
         start, end = norm.source(hit.start, hit.end)
         return Span(hit.field, norm.original[start:end], norm.text[hit.start : hit.end], start, end)
 
-    def has(self, phrases: tuple[str, ...], fields: tuple[str, ...] | None = None) -> bool:
+    def has(self, phrases: frozenset[str], fields: tuple[str, ...] | None = None) -> bool:
         """Whether any of ``phrases`` occurs (optionally only in ``fields``)."""
         if fields is None:
             return not self.hits.keys().isdisjoint(phrases)
@@ -94,8 +99,7 @@ def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
             hits[phrase] = hits[phrase] + found if phrase in hits else found
     mentions = find_mentions(compiled, hits, fields, ("title", "description", "brand", "category"))
     known = {m.hit.start for m in mentions if m.hit.field == "title"}
-    mentions += fuzzy_mentions(compiled, fields["title"], known) + split_mentions(compiled, fields["title"])
+    mentions += title_mentions(compiled, fields["title"], known)
     mentions = _propagate_compatible(mentions)
     asserted = [m for m in mentions if not m.compatible]
-    official = official_store(listing, seller, [m.brand for m in asserted])
-    return Context(listing, fields, hits, mentions, asserted, _price(listing.get("price")), official)
+    return Context(listing, fields, hits, mentions, asserted, _price(listing.get("price")))

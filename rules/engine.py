@@ -37,7 +37,8 @@ class Engine:
         """The verdict: flag, categories in canonical order, canonical brand, risk and findings."""
         ctx, findings = self._evaluate(listing)
         categories = sorted({f.category for f in findings}, key=_ORDER.__getitem__)
-        return Assessment(bool(categories), categories, ctx.brand, risk(findings, ctx.official), findings)
+        official = bool(findings) and ctx.official  # only asked when it moves the risk
+        return Assessment(bool(categories), categories, ctx.brand, risk(findings, official), findings)
 
     def _evaluate(self, listing: Mapping[str, Any]) -> tuple[Context, list[Finding]]:
         ctx = build_context(self.compiled, listing)

@@ -33,7 +33,7 @@ def _after_section(hit: Hit, markers: list[Hit]) -> bool:
     return any(other.field == "title" or (other.field == hit.field and other.start <= hit.start) for other in markers)
 
 
-def _occurrences(ctx: Context, phrases: tuple[str, ...]) -> list[Hit]:
+def _occurrences(ctx: Context, phrases: frozenset[str]) -> list[Hit]:
     return [hit for phrase in ctx.hits.keys() & phrases for hit in ctx.hits[phrase]] if phrases else []
 
 
@@ -85,7 +85,7 @@ def phrase_findings(compiled: Compiled, ctx: Context) -> list[Finding]:
     findings = []
     for index in sorted(present):
         rule = compiled.rules[index]
-        hits = _fires(ctx, rule, sorted(present[index], key=rule.phrases.index))
+        hits = _fires(ctx, rule, sorted(present[index], key=rule.rank.__getitem__))
         if not hits:
             continue
         hits.sort(key=lambda h: (h.field != "title", h.start))

@@ -92,4 +92,4 @@ class Assessment:
 def seller_of(listing: Mapping[str, Any]) -> Mapping[str, Any]:
     """The listing's embedded seller; anything but a mapping (scraped data) reads as no seller."""
     seller = listing.get("seller")
-    return seller if isinstance(seller, Mapping) else {}
+    return seller if type(seller) is dict or isinstance(seller, Mapping) else {}  # dict first: the ABC check is slow

@@ -116,15 +116,16 @@ class Normalized:
 
     def source(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of the canonical slice ``text[start:end]``."""
-        if self._sources is None:
-            self._sources = {}
-        found = self._sources.get((start, end))
+        sources = self._sources
+        if sources is None:
+            sources = self._sources = {}
+        found = sources.get((start, end))
         if found is None:
-            first = self.token_index(start)
-            last = max(first + self.text.count(" ", start, end - 1) - 1, 0)
-            first = max(first - 1, 0)
-            begin = self._bound(first)
-            found = self._sources[start, end] = begin[0], (begin if last == first else self._bound(last))[1]
+            text = self.text
+            first = text.count(" ", 0, min(start, len(text) - 1))  # pieces are counted by the spaces before them
+            last = max(first + text.count(" ", start, end - 1) - 1, 0)
+            begin = self._bound(max(first - 1, 0))
+            found = sources[start, end] = begin[0], (begin if last <= first - 1 else self._bound(last))[1]
         return found
 
     def token_index(self, position: int) -> int:
@@ -135,11 +136,12 @@ class Normalized:
         """Original bounds of piece ``index``: main reading through its chunk, then the alternates."""
         if self._bounds is not None:
             return self._bounds[index]
-        if not self._cumulative:
-            self._cumulative = list(accumulate(map(_SIZE, self._infos))) or [0]
-        if index < self._cumulative[-1]:
-            chunk = bisect_right(self._cumulative, index)
-            start, end = self._infos[chunk].bounds[index - (self._cumulative[chunk - 1] if chunk else 0)]
+        cumulative = self._cumulative
+        if not cumulative:
+            cumulative = self._cumulative = list(accumulate(map(_SIZE, self._infos))) or [0]
+        if index < cumulative[-1]:
+            chunk = bisect_right(cumulative, index)
+            start, end = self._infos[chunk].bounds[index - (cumulative[chunk - 1] if chunk else 0)]
             at = self._chunk_start(chunk)
             return at + start, at + end
         if self._alternates is None:

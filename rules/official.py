@@ -8,6 +8,7 @@ marketplace that said "not official": anyone can name a shop "Nike Official Stor
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from rules.normalize import fold
@@ -17,8 +18,14 @@ from rules.watchlist import domain_of
 __all__ = ["official_store"]
 
 
-def _on_domain(host: str, domains: Iterable[str]) -> bool:
-    return bool(host) and any(host == d or host.endswith(f".{d}") for d in map(domain_of, domains) if d)
+@lru_cache(maxsize=1024)
+def _domains(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """A brand's listed websites as bare hosts (``https://www.Nike.com/vn`` → ``nike.com``), worked out once."""
+    return tuple(d for d in map(domain_of, entries) if d)
+
+
+def _on_domain(host: str, entries: tuple[str, ...]) -> bool:
+    return bool(host) and any(host == d or host.endswith(f".{d}") for d in _domains(entries))
 
 
 def official_store(listing: Mapping[str, Any], seller: Mapping[str, Any], brands: Iterable[Brand]) -> bool:
@@ -26,16 +33,18 @@ def official_store(listing: Mapping[str, Any], seller: Mapping[str, Any], brands
     badge = seller.get("official")
     if badge is True:
         return True
+    source, _, shop = str(seller.get("id") or "").partition(":")
+    source = (source if shop else "") or str(listing.get("source") or "")
+    if badge is False and source != "web":
+        return False
     listed = [brand.official for brand in brands if brand.official]
     if not listed:
         return False
-    source, _, shop = str(seller.get("id") or "").partition(":")
-    source = (source if shop else "") or str(listing.get("source") or "")
     if source == "web":
         host = domain_of(shop) or domain_of(str(listing.get("url") or ""))
         return any(_on_domain(host, stores.get("web", ())) for stores in listed)
     entries = [entry for stores in listed for entry in stores.get(source, ())]
-    if badge is False or not entries:
+    if not entries:
         return False
     name = " ".join(fold(str(seller.get("name") or "")).split())
     return any(entry == shop or " ".join(fold(entry).split()) == name for entry in entries)

@@ -72,21 +72,23 @@ def brand_findings(compiled: Compiled, ctx: Context, admitted: bool) -> list[Fin
     # the price is the price of what the title (or the brand field) names; another brand further down the
     # description ("tương thích Samsung, iPhone 15") is not what is sold
     asserted = [m for m in asserted if m.hit.field != "description"] or asserted
-    if not asserted or ctx.price is None or ctx.official:
+    if not asserted or ctx.price is None:
         return findings
-    if ctx.has(compiled.lexicon.get("no_floor", ()), ("title",)):
+    if ctx.has(compiled.lexicon.get("no_floor", frozenset()), ("title",)):
         return findings
     typed = product_type(compiled, ctx)
     kind = typed[0] if typed else None
     # Cheap unbranded accessories abound; only a claim of being genuine makes their price a lie.
-    if kind in compiled.lexicon.get("claim_required_types", ()) and not ctx.has(
-        compiled.lexicon.get("genuine_claims", ())
+    if kind in compiled.lexicon.get("claim_required_types", frozenset()) and not ctx.has(
+        compiled.lexicon.get("genuine_claims", frozenset())
     ):
         return findings
     for mention in asserted:
         floor = _floor(ctx, mention, kind)
         if floor is None or ctx.price >= floor:
             continue
+        if ctx.official:  # an official store is not held to the floors (asked only now: it costs)
+            break
         spans = (ctx.span(mention.hit),) + ((ctx.span(typed[1]),) if typed else ())
         extra = (f"Nhãn hiệu {mention.brand.name}, loại {kind or 'chung'}: giá {_vnd(ctx.price)} dưới mức sàn "
                  f"{_vnd(floor)}.")

@@ -47,15 +47,17 @@ class Rule:
     phrases: tuple[str, ...]
     fields: tuple[str, ...] = ("title", "description")
     requires_brand: bool = False
-    requires_any: tuple[str, ...] = ()
-    unless_any: tuple[str, ...] = ()
-    unless_near: tuple[str, ...] = ()
+    # context phrases are sets: a listing's hits are intersected with them, whatever their order
+    requires_any: frozenset[str] = frozenset()
+    unless_any: frozenset[str] = frozenset()
+    unless_near: frozenset[str] = frozenset()
     near_window: int = 4
-    suppress_after: tuple[str, ...] = ()
+    suppress_after: frozenset[str] = frozenset()
     unless_official: bool = False
     check: str | None = None
     exact: Mapping[str, str] = field(default_factory=dict)
     line: int | None = None
+    rank: Mapping[str, int] = field(default_factory=dict)  # phrase → its place in ``phrases`` (spans follow it)
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,13 @@ def parse_rule(raw: Mapping[str, Any], path: str, rule_set: str, defaults: Mappi
         id=rule_id, rule_set=rule_set, category=category, severity=severity, score=score,
         legal_basis=basis.strip(), description=description.strip(), phrases=phrases, fields=fields,
         requires_brand=bool(raw.get("requires_brand", False)),
-        requires_any=_phrases(raw, "requires_any", ctx), unless_any=_phrases(raw, "unless_any", ctx),
-        unless_near=_phrases(raw, "unless_near", ctx), near_window=window,
-        suppress_after=_phrases(raw, "suppress_after", ctx),
+        requires_any=frozenset(_phrases(raw, "requires_any", ctx)),
+        unless_any=frozenset(_phrases(raw, "unless_any", ctx)),
+        unless_near=frozenset(_phrases(raw, "unless_near", ctx)), near_window=window,
+        suppress_after=frozenset(_phrases(raw, "suppress_after", ctx)),
         unless_official=bool(raw.get("unless_official", False)), check=check, line=line,
         exact={normalize_phrase(p[1:]): nfc_lower(p[1:]) for p in raw.get("phrases", []) if p.startswith("=")},
+        rank={phrase: i for i, phrase in enumerate(phrases)},
     )
 
 

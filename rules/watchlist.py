@@ -40,8 +40,9 @@ _PHONE_HINT = re.compile(r"(?:\(?\+?84\)?|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
 # What both of the above need: nine digits with at most one separator between them (one cheap scan).
 _DIGIT_RUN = re.compile(r"\d(?:[\s.\-]?\d){8}")
 _DIGITS = re.compile(r"\d+")
-# A web URL whose host is plain (no user, port or brackets): ``urlsplit`` would give the same host.
-_PLAIN_HOST = re.compile(r"https?://([a-z0-9.\-]+)(?:[/?#]|$)")
+# A web URL or bare host that is plain (no user, port or brackets): ``urlsplit`` would give the same host.
+_PLAIN_HOST = re.compile(r"(?:https?://)?([a-z0-9.\-]+)(?:[/?#]|$)")
+_MARKETPLACES = frozenset(["shopee", "lazada", "tiki", "sendo", "tiktok", "facebook"])
 _NOISE = frozenset(
     ["shop", "store", "official", "mall", "offical", "chinh", "hang", "auth", "authentic", "vn", "vietnam"]
 )
@@ -193,6 +194,8 @@ class Watchlist:
         source = source or str(listing.get("source") or "")
         if shop and source != "web":
             out += [WatchHit(e, "shop_id", seller_id) for e in self.by_shop.get((source.lower(), shop), ())]
+        if source in _MARKETPLACES:  # the listing's URL is the marketplace's own domain
+            return out
         for domain in {domain_of(seller_id) if source == "web" else "", domain_of(str(listing.get("url") or ""))}:
             out += [WatchHit(e, "domain", domain) for e in self.by_domain.get(domain, ())] if domain else []
         return out

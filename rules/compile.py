@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -31,6 +32,10 @@ class Hit(NamedTuple):
     field: str
     start: int
     end: int
+
+
+# A listing has a dozen hits: made in C, without the Python-level ``Hit.__new__`` per hit.
+_new_hit = partial(tuple.__new__, Hit)
 
 
 @dataclass
@@ -139,13 +144,15 @@ def scan(compiled: Compiled, fields: dict[str, Normalized]) -> dict[str, list[Hi
         return hits
     texts = [fields[name].text for name in names]
     ends = list(accumulate(len(text) + 1 for text in texts))
-    field, base, limit = 0, 0, ends[0]
+    field, base, limit, name = 0, 0, ends[0], names[0]
     for end, (key, length) in compiled.automaton.iter("\n".join(texts)):
         # ``end`` is the index of the trailing space; the key starts after the leading one
         while end >= limit:
             field, base, limit = field + 1, limit, ends[field + 1]
+            name = names[field]
+        hit = _new_hit((name, end - length - base, end - base))
         if key in hits:
-            hits[key].append(Hit(names[field], end - length - base, end - base))
+            hits[key].append(hit)
         else:
-            hits[key] = [Hit(names[field], end - length - base, end - base)]
+            hits[key] = [hit]
     return hits

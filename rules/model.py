@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "seller_of"]
 
@@ -23,9 +23,11 @@ CATEGORIES: tuple[str, ...] = (
 SEVERITY_SCORE: dict[str, int] = {"low": 30, "medium": 55, "high": 75, "critical": 90}
 
 
-@dataclass(frozen=True)
-class Span:
-    """Where a rule matched: the original text (for display) and its normalised form (what matched)."""
+class Span(NamedTuple):
+    """Where a rule matched: the original text (for display) and its normalised form (what matched).
+
+    Spans and findings are tuples: a listing makes several, and a frozen dataclass costs a Python-level
+    ``__setattr__`` per field and a Python-level ``__hash__`` (spans are deduplicated in a dict)."""
 
     field: str
     text: str
@@ -43,8 +45,7 @@ class Span:
         }
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One rule that fired on a listing, with everything an inspector needs to judge it."""
 
     rule_id: str

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rules.brands import BrandMention, find_mentions, title_mentions
 from rules.compile import Compiled, Hit, scan
@@ -15,9 +14,8 @@ from rules.official import official_store
 __all__ = ["Context", "build_context"]
 
 
-@dataclass(frozen=True)
-class Context:
-    """What every rule may look at; built once per listing."""
+class Context(NamedTuple):
+    """What every rule may look at; built once per listing (a tuple: cheaper to build than a frozen dataclass)."""
 
     listing: Mapping[str, Any]
     fields: dict[str, Normalized]

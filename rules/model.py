@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "seller_of"]
@@ -70,15 +69,14 @@ class Finding(NamedTuple):
         }
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     """The verdict on one listing: flag, categories in canonical order, canonical brand, risk and findings."""
 
     flag: bool
-    categories: list[str] = field(default_factory=list)
-    brand: str | None = None
-    risk: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    categories: list[str]
+    brand: str | None
+    risk: int
+    findings: list[Finding]
 
     def to_dict(self) -> dict[str, Any]:
         return {

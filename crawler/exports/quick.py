@@ -5,6 +5,7 @@ Meant for a referral or an urgent inspection: one Markdown and one HTML file an 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def write_quick(db: Database, listing_id: str, out_dir: Path) -> QuickFiles:
 
 
 def _listing_table(doc: dict[str, Any]) -> Table:
-    rows = [
+    rows: list[Sequence[Any]] = [
         ["Mã tin", doc["_id"]], ["Nguồn", doc.get("source")], ["URL", doc.get("url")], ["Tiêu đề", doc.get("title")],
         ["Thương hiệu", doc.get("brand_canonical") or doc.get("brand")], ["Giá", vnd(doc.get("price"))],
         ["Đã bán", doc.get("sold")], ["Tỉnh/Thành phố", doc.get("location")],
@@ -80,7 +81,7 @@ def _listing_table(doc: dict[str, Any]) -> Table:
 def _seller_table(seller: dict[str, Any] | None) -> Table:
     if seller is None:
         return Table("Người bán", ["Mục", "Giá trị"])
-    rows = [
+    rows: list[Sequence[Any]] = [
         ["Mã", seller["_id"]], ["Tên", seller.get("name")], ["Nguồn", seller.get("source")], ["URL", seller.get("url")],
         ["Tỉnh/Thành phố", seller.get("location")],
         ["Gian hàng chính hãng", "Có" if seller.get("official") else "Không"],
@@ -92,7 +93,8 @@ def _seller_table(seller: dict[str, Any] | None) -> Table:
 
 def _finding_row(finding: dict[str, Any]) -> list[Any]:
     severity = finding.get("severity")
-    return [finding.get("rule_id"), CATEGORY_LABELS.get(finding.get("category"), finding.get("category")),
+    category = str(finding.get("category"))
+    return [finding.get("rule_id"), CATEGORY_LABELS.get(category, category),
             SEVERITY_LABELS.get(str(severity), severity), finding.get("score"), finding.get("legal_basis"),
             [s.get("text") for s in finding.get("spans") or [] if s.get("text")]]
 

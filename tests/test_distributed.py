@@ -77,7 +77,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def slow_tiki() -> Iterator[Sandbox]:
-    with Sandbox([TikiSite(generated=N)], delay=0.1) as server:
+    # slow enough that the crawl outlasts a worker's start-up on a loaded machine (at 0.1 s one worker once
+    # finished all of it before the other took a request)
+    with Sandbox([TikiSite(generated=N)], delay=0.25) as server:
         yield server
 
 

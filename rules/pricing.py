@@ -90,8 +90,9 @@ def brand_findings(compiled: Compiled, ctx: Context, admitted: bool) -> list[Fin
         if ctx.official:  # an official store is not held to the floors (asked only now: it costs)
             break
         spans = (ctx.span(mention.hit),) + ((ctx.span(typed[1]),) if typed else ())
-        extra = (f"Nhãn hiệu {mention.brand.name}, loại {kind or 'chung'}: giá {_vnd(ctx.price)} dưới mức sàn "
-                 f"{_vnd(floor)}.")
+        # the type in the seller's own word ("túi", "đồng hồ"): the type ids in context.yaml are English
+        named = f"«{spans[1].text.lower()}»" if len(spans) > 1 else "chung"
+        extra = f"Nhãn hiệu {mention.brand.name}, loại {named}: giá {_vnd(ctx.price)} dưới mức sàn {_vnd(floor)}."
         if rule := compiled.checks.get("price_floor"):
             findings.append(_finding(rule, spans, extra))
         premium = mention.brand.premium and not admitted and not bent

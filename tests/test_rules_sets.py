@@ -222,3 +222,9 @@ def test_everyday_spacing_is_not_a_split_brand(engine: rules.Engine, title: str)
 )
 def test_product_line_floor(engine: rules.Engine, title: str, price: int, flagged: bool) -> None:
     assert ("counterfeit" in _cats(engine, title, "", price)) is flagged
+
+
+def test_price_finding_names_the_type_in_the_sellers_words(engine: rules.Engine) -> None:
+    floor = next(f for f in engine.match(_listing("Túi Gucci Marmont chính hãng", price=500_000))
+                 if f.rule_id == "brand.price_floor")
+    assert "loại «túi»" in floor.description and "bag" not in floor.description

@@ -84,3 +84,7 @@ def test_listed_phone_among_other_numbers(engine: rules.Engine) -> None:
 def test_domain_of_any_url_form(engine: rules.Engine, url: str) -> None:
     listing = {"title": "Sản phẩm", "url": url, "seller": {"id": "web:other.vn", "name": "Người bán"}}
     assert any("W-2" in f.description for f in engine.match(listing) if f.category == "watchlist")
+
+
+def test_finding_says_in_vietnamese_how_the_seller_matched(engine: rules.Engine) -> None:
+    assert any("khớp theo số điện thoại" in d for d in _hits(engine, phones=["0912 345 678"]))

@@ -13,15 +13,12 @@ from rules.loader import load_sets
 from rules.model import CATEGORIES, Assessment, Finding, Span
 from rules.pricing import brand_findings
 from rules.risk import risk
-from rules.watchlist import WATCHLISTS_DIR, Watchlist, read_watchlist
+from rules.watchlist import ROUTE_LABELS, WATCHLISTS_DIR, Watchlist, read_watchlist
 from rules.website import website_findings
 
 __all__ = ["Engine", "load"]
 
 _ORDER = {name: i for i, name in enumerate(CATEGORIES)}
-# How a seller matched a watchlist entry, as the finding tells an inspector.
-_ROUTES = {"shop_id": "mã gian hàng", "name": "tên người bán", "phone": "số điện thoại", "tax_code": "mã số thuế",
-           "domain": "tên miền"}
 
 
 class Engine:
@@ -60,7 +57,7 @@ class Engine:
         for hit in self.watchlist.match(listing):
             entry = hit.entry
             description = (f"{rule.description} Danh sách {entry.list_id}, mục {entry.entry_id} "
-                           f"(khớp theo {_ROUTES.get(hit.route, hit.route)}): {entry.reason}.")
+                           f"(khớp theo {ROUTE_LABELS[hit.route]}): {entry.reason}.")
             basis = f"{rule.legal_basis}; {entry.basis}" if entry.basis else rule.legal_basis
             span = Span(f"seller.{hit.route}", hit.value, hit.value, 0, len(hit.value))
             out.append(Finding(rule.id, rule.rule_set, rule.category, rule.severity, rule.score, basis,

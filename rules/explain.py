@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rules.model import Assessment, Finding
+from rules.watchlist import ROUTE_LABELS
 
-__all__ = ["CATEGORY_NAMES", "explain"]
+__all__ = ["CATEGORY_NAMES", "explain", "field_label"]
 
 CATEGORY_NAMES = {
     "counterfeit": "Hàng giả / giả mạo nhãn hiệu",
@@ -21,6 +22,11 @@ _FIELDS = {"title": "tiêu đề", "description": "mô tả", "seller": "tên ng
            "category": "danh mục"}
 
 
+def field_label(field: str) -> str:
+    """What a span's field is called in front of an inspector (``seller.phone`` → ``số điện thoại``)."""
+    return _FIELDS.get(field) or ROUTE_LABELS.get(field.removeprefix("seller."), field)
+
+
 def _finding(index: int, finding: Finding) -> list[str]:
     lines = [
         f"{index}. {CATEGORY_NAMES.get(finding.category, finding.category)} — mức độ "
@@ -29,7 +35,7 @@ def _finding(index: int, finding: Finding) -> list[str]:
         f"   Căn cứ: {finding.legal_basis}",
     ]
     for span in finding.spans:
-        where = _FIELDS.get(span.field, span.field)
+        where = field_label(span.field)
         lines.append(f"   Dấu hiệu: «{span.text}» ({where}, vị trí {span.start}-{span.end}, dạng chuẩn hóa "
                      f"\"{span.normalized}\")")
     return lines

@@ -27,7 +27,7 @@ from rules.model import seller_of
 from rules.normalize import fold
 from rules.schema import RuleError
 
-__all__ = ["HEADER", "WATCHLISTS_DIR", "Entry", "WatchHit", "Watchlist", "read_watchlist"]
+__all__ = ["HEADER", "ROUTE_LABELS", "WATCHLISTS_DIR", "Entry", "WatchHit", "Watchlist", "read_watchlist"]
 
 WATCHLISTS_DIR = Path(__file__).parent / "watchlists"
 HEADER = ("list_id", "entry_id", "source", "shop_id", "name", "phone", "tax_code", "domain", "reason", "basis")
@@ -42,6 +42,9 @@ _DIGIT_RUN = re.compile(r"\d(?:[\s.\-]?\d){8}")
 _DIGITS = re.compile(r"\d+")
 # A web URL or bare host that is plain (no user, port or brackets): ``urlsplit`` would give the same host.
 _PLAIN_HOST = re.compile(r"(?:https?://)?([a-z0-9.\-]+)(?:[/?#]|$)")
+# How a seller can match an entry (``WatchHit.route``), as findings and explanations tell an inspector.
+ROUTE_LABELS = {"shop_id": "mã gian hàng", "name": "tên người bán", "phone": "số điện thoại",
+                "tax_code": "mã số thuế", "domain": "tên miền"}
 _MARKETPLACES = frozenset(["shopee", "lazada", "tiki", "sendo", "tiktok", "facebook"])
 _NOISE = frozenset(
     ["shop", "store", "official", "mall", "offical", "chinh", "hang", "auth", "authentic", "vn", "vietnam"]

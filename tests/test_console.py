@@ -327,6 +327,7 @@ def test_listing_marks_matched_words_and_replays_evidence_as_text(client: TestCl
     assert re.findall(r"<mark[^>]*>([^<]*)</mark>", title) == ["Gucci", "super fake"]
     description = html[html.index('id="description"'):]
     assert '<mark title="counterfeit.admitted">Hàng fake</mark>' in description
+    assert '<span class="field">tiêu đề</span>' in html and '<span class="field">title</span>' not in html
     assert "&lt;b&gt;ship&lt;/b&gt;" in description
     assert "&lt;h1&gt;Túi Gucci super fake&lt;/h1&gt;&lt;script&gt;steal()" in html  # WARC replay as text
     assert "<script>steal()" not in html and "✓ toàn vẹn" in html

@@ -28,6 +28,7 @@ from crawler.console.format import (
     local_time,
     vnd,
 )
+from rules.explain import field_label
 from storage.evidence import BlobStore
 
 __all__ = ["SECURITY_HEADERS", "create_app"]
@@ -79,7 +80,7 @@ def _templates() -> Jinja2Templates:
     # autoescape=True for every template whatever its name: scraped text is never markup.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(vnd=vnd, local_time=local_time, http_url=_http_url)
+    env.filters.update(vnd=vnd, local_time=local_time, http_url=_http_url, field_label=field_label)
     env.globals.update(CATEGORY_LABELS=CATEGORY_LABELS, SEVERITY_LABELS=SEVERITY_LABELS, STATUS_LABELS=STATUS_LABELS,
                        ROLE_LABELS=ROLE_LABELS)
     return Jinja2Templates(env=env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "seller_of"]
+__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "seller_of", "seller_source"]
 
 # Canonical order of categories in every output (labels and findings use it).
 CATEGORIES: tuple[str, ...] = (
@@ -92,3 +92,10 @@ def seller_of(listing: Mapping[str, Any]) -> Mapping[str, Any]:
     """The listing's embedded seller; anything but a mapping (scraped data) reads as no seller."""
     seller = listing.get("seller")
     return seller if type(seller) is dict or isinstance(seller, Mapping) else {}  # dict first: the ABC check is slow
+
+
+def seller_source(listing: Mapping[str, Any], seller: Mapping[str, Any]) -> tuple[str, str]:
+    """``(source, shop)`` of the seller: ``shopee:123`` → ``("shopee", "123")``; an id without a source takes
+    the listing's."""
+    source, _, shop = str(seller.get("id") or "").partition(":")
+    return (source if shop else "") or str(listing.get("source") or ""), shop

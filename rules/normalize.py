@@ -121,11 +121,11 @@ class Normalized:
             sources = self._sources = {}
         found = sources.get((start, end))
         if found is None:
-            text = self.text
-            first = text.count(" ", 0, min(start, len(text) - 1))  # pieces are counted by the spaces before them
-            last = max(first + text.count(" ", start, end - 1) - 1, 0)
-            begin = self._bound(max(first - 1, 0))
-            found = sources[start, end] = begin[0], (begin if last <= first - 1 else self._bound(last))[1]
+            first = self.token_index(start)
+            last = max(first + self.text.count(" ", start, end - 1) - 1, 0)
+            first = max(first - 1, 0)
+            begin = self._bound(first)
+            found = sources[start, end] = begin[0], (begin if last == first else self._bound(last))[1]
         return found
 
     def token_index(self, position: int) -> int:

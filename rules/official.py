@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from rules.model import seller_source
 from rules.normalize import fold
 from rules.schema import Brand
 from rules.watchlist import domain_of
@@ -33,8 +34,7 @@ def official_store(listing: Mapping[str, Any], seller: Mapping[str, Any], brands
     badge = seller.get("official")
     if badge is True:
         return True
-    source, _, shop = str(seller.get("id") or "").partition(":")
-    source = (source if shop else "") or str(listing.get("source") or "")
+    source, shop = seller_source(listing, seller)
     if badge is False and source != "web":
         return False
     listed = [brand.official for brand in brands if brand.official]

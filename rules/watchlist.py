@@ -23,7 +23,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from rapidfuzz import fuzz
 
 from crawler.clean import extract_phones, to_e164
-from rules.model import seller_of
+from rules.model import seller_of, seller_source
 from rules.normalize import fold
 from rules.schema import RuleError
 
@@ -45,7 +45,6 @@ _PLAIN_HOST = re.compile(r"(?:https?://)?([a-z0-9.\-]+)(?:[/?#]|$)")
 # How a seller can match an entry (``WatchHit.route``), as findings and explanations tell an inspector.
 ROUTE_LABELS = {"shop_id": "mã gian hàng", "name": "tên người bán", "phone": "số điện thoại",
                 "tax_code": "mã số thuế", "domain": "tên miền"}
-_MARKETPLACES = frozenset(["shopee", "lazada", "tiki", "sendo", "tiktok", "facebook"])
 _NOISE = frozenset(
     ["shop", "store", "official", "mall", "offical", "chinh", "hang", "auth", "authentic", "vn", "vietnam"]
 )
@@ -193,11 +192,10 @@ class Watchlist:
     def _ids(self, listing: Mapping[str, Any], seller: Mapping[str, Any]) -> list[WatchHit]:
         out: list[WatchHit] = []
         seller_id = str(seller.get("id") or "")
-        source, _, shop = seller_id.partition(":")
-        source = source or str(listing.get("source") or "")
+        source, shop = seller_source(listing, seller)
         if shop and source != "web":
             out += [WatchHit(e, "shop_id", seller_id) for e in self.by_shop.get((source.lower(), shop), ())]
-        if source in _MARKETPLACES:  # the listing's URL is the marketplace's own domain
+        if source and source != "web":  # a platform's listing URL is the platform's own domain
             return out
         for domain in {domain_of(seller_id) if source == "web" else "", domain_of(str(listing.get("url") or ""))}:
             out += [WatchHit(e, "domain", domain) for e in self.by_domain.get(domain, ())] if domain else []

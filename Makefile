@@ -1,14 +1,15 @@
 # One-command set-up: a virtualenv with the package and its dev tools, plus the Debian packages the
-# browser spiders (chromium) and the distributed-crawl tests (redis-server) need.
+# browser spiders (chromium) and the distributed-crawl tests (redis-server) need, and the rule engine
+# compiled (a C compiler and the Python headers; without them it runs as Python, slower).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 APT_PACKAGES := chromium redis-server
 
-.PHONY: setup system demo test lint bench clean
+.PHONY: setup system native demo test lint bench clean
 
-setup: $(STAMP) system
+setup: $(STAMP) system native
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV) || { $(MAKE) apt PKGS=python3-venv && $(PY) -m venv $(VENV); }
@@ -20,7 +21,14 @@ system:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc libc6-dev"; \
+	$(PY) -c 'import os, sysconfig; raise SystemExit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))' \
+		|| missing="$$missing python3-dev"; \
 	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt PKGS="$$missing"; fi
+
+# once per version of the engine's source (rules/native.py); a failure leaves the engine in Python
+native: $(STAMP) system
+	@$(BIN)/qltt rules build || echo "cảnh báo: bộ máy luật chạy bằng Python (chậm hơn)" >&2
 
 apt:
 	@if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \

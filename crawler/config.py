@@ -61,6 +61,7 @@ _DECLARED = [
             "Desktop browser user agents: session (one per crawl), request (one per request) or off."),
     Setting("QLTT_RETRY_BACKOFF_BASE", 1.0, "Seconds before the first retry of a 429/5xx; doubles at each retry."),
     Setting("QLTT_RETRY_BACKOFF_MAX", 60.0, "Longest wait before a retry; a longer Retry-After means give up."),
+    Setting("QLTT_NATIVE", True, "Run the rule engine compiled when built for its source (qltt rules build)."),
     Setting("QLTT_RULES_DIR", "", "Extra rule-set folders, separated by ':', loaded after the shipped rules/sets."),
     Setting("QLTT_WATCHLISTS", "", "Extra watchlist CSV files, separated by ':'."),
     Setting("QLTT_DOWNLOAD_MAXSIZE", 16 * 1024 * 1024, "Largest response body accepted, in bytes, also decompressed."),

@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+from rules.native import built
+
+if (_native := built()) is not None:  # the compiled twins of the hot modules, when built for these sources
+    __path__.insert(0, str(_native))
+
 from rules.engine import Engine, load
 from rules.model import CATEGORIES, Assessment, Finding, Span
 from rules.schema import RuleError

@@ -70,14 +70,15 @@ def _propagate_compatible(mentions: list[BrandMention]) -> list[BrandMention]:
     return [m._replace(compatible=True) if first[m.brand.name] and not m.compatible else m for m in mentions]
 
 
-def _short_field(compiled: Compiled, name: str, text: str) -> tuple[Normalized, dict[str, list[Hit]]]:
-    """A short field and its phrase hits, remembered since sellers, brands and categories repeat (the hit
-    lists are shared between listings: never mutated)."""
-    key = ("field", name, text)
+def _short_fields(compiled: Compiled, seller: str, brand: str, category: str,
+                  ) -> tuple[dict[str, Normalized], dict[str, list[Hit]]]:
+    """The short fields and their phrase hits, remembered together since a seller lists the same brands in
+    the same categories over and over (the hit lists are shared between listings: never mutated)."""
+    key = ("fields", seller, brand, category)
     found = compiled.memo.get(key)
     if found is None:
-        norm = normalize(text)
-        found = (norm, scan(compiled, {name: norm}))
+        fields = {"seller": normalize(seller), "brand": normalize(brand), "category": normalize(category)}
+        found = (fields, scan(compiled, fields))
         compiled.remember(key, found)
     return found  # type: ignore[return-value]
 
@@ -90,11 +91,12 @@ def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
         "description": normalize(_text(listing.get("description"))[:_MAX_TEXT]),
     }
     hits = scan(compiled, fields)
-    for name, text in (("seller", seller.get("name")), ("brand", listing.get("brand")),
-                       ("category", listing.get("category"))):
-        fields[name], short_hits = _short_field(compiled, name, _text(text)[:_MAX_SHORT])
-        for phrase, found in short_hits.items():
-            hits[phrase] = hits[phrase] + found if phrase in hits else found
+    short, short_hits = _short_fields(compiled, _text(seller.get("name"))[:_MAX_SHORT],
+                                      _text(listing.get("brand"))[:_MAX_SHORT],
+                                      _text(listing.get("category"))[:_MAX_SHORT])
+    fields.update(short)
+    for phrase, found in short_hits.items():
+        hits[phrase] = hits[phrase] + found if phrase in hits else found
     mentions = find_mentions(compiled, hits, fields, ("title", "description", "brand", "category"))
     known = {m.hit.start for m in mentions if m.hit.field == "title"}
     mentions += title_mentions(compiled, fields["title"], known)

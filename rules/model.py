@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "seller_of", "seller_source"]
+__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "as_mapping", "seller_of", "seller_source"]
 
 # Canonical order of categories in every output (labels and findings use it).
 CATEGORIES: tuple[str, ...] = (
@@ -88,10 +88,17 @@ class Assessment(NamedTuple):
         }
 
 
+def as_mapping(value: Any) -> Mapping[str, Any] | None:
+    """``value`` if it is a mapping, else None: scraped data may hold anything (dict and None first: the ABC
+    check is slow, and a listing asks several times)."""
+    if type(value) is dict:
+        return value
+    return value if value is not None and isinstance(value, Mapping) else None
+
+
 def seller_of(listing: Mapping[str, Any]) -> Mapping[str, Any]:
     """The listing's embedded seller; anything but a mapping (scraped data) reads as no seller."""
-    seller = listing.get("seller")
-    return seller if type(seller) is dict or isinstance(seller, Mapping) else {}  # dict first: the ABC check is slow
+    return as_mapping(listing.get("seller")) or {}
 
 
 def seller_source(listing: Mapping[str, Any], seller: Mapping[str, Any]) -> tuple[str, str]:

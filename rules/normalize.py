@@ -85,6 +85,9 @@ class _Chunk(NamedTuple):
 # Listings share their vocabulary; bounded because scraped text is hostile. Entries are immutable, so a
 # clear while another thread normalises only costs it a recomputation.
 _CHUNKS: dict[str, _Chunk] = {}
+# the canonical pieces of each chunk that is neither spaced nor ambiguous (most are): a listing made only of
+# those, the usual case, is one look-up per chunk and a join
+_PLAIN: dict[str, str] = {}
 _CACHE_LIMIT = 100_000
 _CANON = itemgetter(0)
 _SIZE = itemgetter(1)
@@ -111,7 +114,7 @@ class Normalized:
         self.text = text
         self.original = original
         self._chunks = chunks or []
-        self._infos = infos or []
+        self._infos = infos  # looked up again when first needed, for a listing of plain chunks
         self._bounds = bounds  # given when the text was folded whole (spaced-out letters)
 
     def source(self, start: int, end: int) -> tuple[int, int]:
@@ -136,17 +139,20 @@ class Normalized:
         """Original bounds of piece ``index``: main reading through its chunk, then the alternates."""
         if self._bounds is not None:
             return self._bounds[index]
+        infos = self._infos
+        if infos is None:
+            infos = self._infos = [_CHUNKS.get(chunk) or _learn(chunk) for chunk in self._chunks]
         cumulative = self._cumulative
         if not cumulative:
-            cumulative = self._cumulative = list(accumulate(map(_SIZE, self._infos))) or [0]
+            cumulative = self._cumulative = list(accumulate(map(_SIZE, infos))) or [0]
         if index < cumulative[-1]:
             chunk = bisect_right(cumulative, index)
-            start, end = self._infos[chunk].bounds[index - (cumulative[chunk - 1] if chunk else 0)]
+            start, end = infos[chunk].bounds[index - (cumulative[chunk - 1] if chunk else 0)]
             at = self._chunk_start(chunk)
             return at + start, at + end
         if self._alternates is None:
             self._alternates = []
-            for chunk, info in enumerate(self._infos):
+            for chunk, info in enumerate(infos):
                 at = self._chunk_start(chunk) if info.alternates else 0
                 for alt, start, end in info.alternates:  # "~" and each alternate piece map to the word
                     self._alternates.extend([(at + start, at + end)] * (alt.count(" ") + 1))
@@ -231,6 +237,8 @@ def _learn(chunk: str) -> _Chunk:
     spaced = bool(_LETTER.fullmatch(chunk))
     _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(pieces), tuple(bounds), tuple(alternates),
                                    " ".join(alt for alt, _, _ in alternates), spaced, spaced or bool(alternates))
+    if not info.unusual:
+        _PLAIN[chunk] = info.canon
     return info
 
 
@@ -262,7 +270,11 @@ def normalize(text: str | None) -> Normalized:
         original = unicodedata.normalize("NFC", original)
     if len(_CHUNKS) >= _CACHE_LIMIT:
         _CHUNKS.clear()
+        _PLAIN.clear()
     chunks = original.split()
+    canons = list(map(_PLAIN.get, chunks))
+    if None not in canons:
+        return Normalized(f" {' '.join(filter(None, canons))} ", original, chunks)
     known = list(map(_CHUNKS.get, chunks))  # None where not yet learnt
     infos = ([info or _learn(chunk) for chunk, info in zip(chunks, known, strict=True)] if None in known
              else cast("list[_Chunk]", known))

@@ -23,7 +23,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from rapidfuzz import fuzz
 
 from crawler.clean import extract_phones, to_e164
-from rules.model import seller_of, seller_source
+from rules.model import as_mapping, seller_of, seller_source
 from rules.normalize import fold
 from rules.schema import RuleError
 
@@ -221,9 +221,9 @@ class Watchlist:
         if numbers and self.by_phone and _PHONE_HINT.search(text) and self._listed_number_in(text):
             phones += extract_phones(text)
         out = [WatchHit(e, "phone", phone) for phone in dict.fromkeys(phones) for e in self.by_phone.get(phone, ())]
-        website = seller.get("website")
+        website = as_mapping(seller.get("website"))
         taxes = [str(t) for t in seller.get("tax_codes") or () if t]
-        if isinstance(website, Mapping) and website.get("tax_code"):
+        if website and website.get("tax_code"):
             taxes.append(str(website["tax_code"]))
         if numbers and self.by_tax:
             taxes += _TAX.findall(text)

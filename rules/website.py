@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rules.model import Finding
+from rules.model import Finding, as_mapping, seller_of
 from rules.schema import Rule
 
 __all__ = ["website_findings"]
@@ -22,9 +22,8 @@ _BADGE = {
 
 def website_findings(rule: Rule | None, listing: Mapping[str, Any]) -> list[Finding]:
     """One ``website_compliance`` finding listing what the site fails to show, or nothing."""
-    seller = listing.get("seller")
-    facts = seller.get("website") if isinstance(seller, Mapping) else None
-    if rule is None or not isinstance(facts, Mapping):
+    facts = as_mapping(seller_of(listing).get("website"))
+    if rule is None or facts is None:
         return []
     missing = [str(item) for item in facts.get("missing") or () if item]
     badge = facts.get("moit_badge")

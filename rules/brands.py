@@ -131,7 +131,9 @@ def _split(compiled: Compiled, words: list[str]) -> list[BrandMention]:
     # first word → (the word after the last, brands): "ba len ci" is Balenci(aga), "ba len ci a ga" wins
     longest: dict[int, tuple[int, tuple[Brand, ...]]] = {}
     offsets: list[int] = []  # where each word starts in the joined words (and where the last one ends)
-    for end, (length, brands, declared) in compiled.joined.iter("".join(words)):
+    found: tuple[int, tuple[int, tuple[Brand, ...], frozenset[str]]]  # typed: see ``scan``
+    for found in compiled.joined.iter("".join(words)):
+        end, (length, brands, declared) = found
         offsets = offsets or list(accumulate(map(len, words), initial=0))
         first = bisect_left(offsets, end + 1 - length)
         after = bisect_left(offsets, end + 1, first)

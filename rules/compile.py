@@ -145,7 +145,9 @@ def scan(compiled: Compiled, fields: dict[str, Normalized]) -> dict[str, list[Hi
     texts = [fields[name].text for name in names]
     ends = list(accumulate(len(text) + 1 for text in texts))
     field, base, limit, name = 0, 0, ends[0], names[0]
-    for end, (key, length) in compiled.automaton.iter("\n".join(texts)):
+    found: tuple[int, tuple[str, int]]  # typed, so compiled code reads the pairs without the iterator protocol
+    for found in compiled.automaton.iter("\n".join(texts)):
+        end, (key, length) = found
         # ``end`` is the index of the trailing space; the key starts after the leading one
         while end >= limit:
             field, base, limit = field + 1, limit, ends[field + 1]

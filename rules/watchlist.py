@@ -35,11 +35,16 @@ _WORD = re.compile(r"[a-z0-9]+")
 # A tax code: ten digits (a branch adds "-001"), not inside a longer number or a decimal; a full stop that
 # ends the sentence ("MST 0109873542.") may follow.
 _TAX = re.compile(r"(?<![\d.])(\d{10}(?:-\d{3})?)(?!\d|\.\d)")
-# Cheap pre-check: a run of 9+ digits with optional separators, before asking phonenumbers to parse.
-_PHONE_HINT = re.compile(r"(?:\(?\+?84\)?|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
+# Cheap pre-check: a run of 9+ digits with optional separators, before asking phonenumbers to parse (which
+# reads full-width digits too: "０９１２…" evades an ASCII-only filter).
+_PHONE_HINT = re.compile(r"(?:\(?[+＋]?(?:84|８４)\)?|[0０])[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
 # What both of the above need: nine digits with at most one separator between them (one cheap scan).
 _DIGIT_RUN = re.compile(r"\d(?:[\s.\-]?\d){8}")
 _DIGITS = re.compile(r"\d+")
+# Canonical text (rules.normalize) with every ASCII digit made "9", every other byte "x" and the spaces between
+# pieces dropped: nine 9s in a row is what a phone number or a tax code needs, tested without a regex (a regex
+# over the whole description costs more than everything else the watchlist does).
+_NINES = bytes(0x39 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
 # A web URL or bare host that is plain (no user, port or brackets): ``urlsplit`` would give the same host.
 _PLAIN_HOST = re.compile(r"(?:https?://)?([a-z0-9.\-]+)(?:[/?#]|$)")
 # How a seller can match an entry (``WatchHit.route``), as findings and explanations tell an inspector.
@@ -101,6 +106,12 @@ def _digits(text: str) -> str:
     """Every decimal digit of ``text`` in order, as ASCII (a phone number's digits are a run of these)."""
     digits = "".join(_DIGITS.findall(text))
     return digits if digits.isascii() else "".join(str(unicodedata.decimal(ch)) for ch in digits)
+
+
+def _long_number(canonical: str) -> bool:
+    """Whether canonical text may hold nine digits in a row (pieces joined): normalising keeps every digit of a
+    number and only drops what separates them; other scripts' digits are left to the regex."""
+    return not canonical.isascii() or b"999999999" in canonical.encode().translate(_NINES, b" ")
 
 
 def read_watchlist(path: Path) -> list[Entry]:
@@ -181,11 +192,12 @@ class Watchlist:
         for gram in {distinctive[i : i + 4] for i in range(len(distinctive) - 3)}:
             self.by_gram.setdefault(gram, []).append(entry)
 
-    def match(self, listing: Mapping[str, Any]) -> list[WatchHit]:
-        """Every entry the listing's seller matches, first route per entry."""
+    def match(self, listing: Mapping[str, Any], canonical: tuple[str, ...] | None = None) -> list[WatchHit]:
+        """Every entry the listing's seller matches, first route per entry. ``canonical``: the title and
+        description as ``rules.normalize`` gives them, when the caller has them (a quicker test for numbers)."""
         seller = seller_of(listing)
         hits: dict[str, WatchHit] = {}
-        for hit in (*self._ids(listing, seller), *self._contacts(listing, seller), *self._name(seller)):
+        for hit in (*self._ids(listing, seller), *self._contacts(listing, seller, canonical), *self._name(seller)):
             hits.setdefault(hit.entry.entry_id, hit)
         return list(hits.values())
 
@@ -213,11 +225,12 @@ class Watchlist:
             self._numbers = numbers
         return bool(len(self._numbers)) and next(self._numbers.iter(_digits(text)), None) is not None
 
-    def _contacts(self, listing: Mapping[str, Any], seller: Mapping[str, Any]) -> list[WatchHit]:
+    def _contacts(self, listing: Mapping[str, Any], seller: Mapping[str, Any],
+                  canonical: tuple[str, ...] | None) -> list[WatchHit]:
         text = f"{listing.get('title') or ''}\n{listing.get('description') or ''}"
         listed = seller.get("phones")
         phones = [p for p in map(_e164, map(str, listed)) if p] if listed else []
-        numbers = _DIGIT_RUN.search(text) is not None
+        numbers = (canonical is None or any(map(_long_number, canonical))) and _DIGIT_RUN.search(text) is not None
         if numbers and self.by_phone and _PHONE_HINT.search(text) and self._listed_number_in(text):
             phones += extract_phones(text)
         out = [WatchHit(e, "phone", phone) for phone in dict.fromkeys(phones) for e in self.by_phone.get(phone, ())]

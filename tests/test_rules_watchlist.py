@@ -23,7 +23,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> rules.Engine:
 
 
 def _hits(engine: rules.Engine, **kwargs: object) -> list[str]:
-    listing = {"title": "Sản phẩm", "description": kwargs.pop("description", ""), "price": 100000,
+    listing = {"title": kwargs.pop("title", "Sản phẩm"), "description": kwargs.pop("description", ""), "price": 100000,
                "seller": {"id": "x:0", "name": "Người bán", **kwargs}}
     return [f.description for f in engine.match(listing) if f.category == "watchlist"]
 
@@ -42,9 +42,14 @@ def test_phone_any_format(engine: rules.Engine, phone: str) -> None:
     assert any("W-1" in d for d in _hits(engine, phones=[phone]))
 
 
-@pytest.mark.parametrize("text", ["Zalo 0912-345-678 để đặt hàng", "Hotline: (+84) 912-345-678", "(84) 912 345 678"])
+@pytest.mark.parametrize("text", ["Zalo 0912-345-678 để đặt hàng", "Hotline: (+84) 912-345-678", "(84) 912 345 678",
+                                  "ĐT:0912345678", "sđt 0912.345.678 (Zalo)", "Zalo ０９１２ ３４５ ６７８"])
 def test_phone_in_text(engine: rules.Engine, text: str) -> None:
     assert any("W-1" in d for d in _hits(engine, description=text))
+
+
+def test_phone_in_title(engine: rules.Engine) -> None:
+    assert any("W-1" in d for d in _hits(engine, title="Túi xách Zalo 0912.345.678", description="Hàng đẹp"))
 
 
 @pytest.mark.parametrize("text", ["Công ty TNHH ABC – MST: 0312345678", "Đơn vị bán: ABC – MST 0312345678."])

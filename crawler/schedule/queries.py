@@ -25,10 +25,9 @@ __all__ = ["queries_from", "rule_set_dirs"]
 def _shipped_sets() -> Path:
     """``rules/sets``, found without importing ``rules`` (that would build the whole engine for a list of names)."""
     spec = find_spec("rules")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if not locations:
+    if spec is None or not spec.origin:  # the package's own folder: its import path may start with a compiled build
         raise ConfigError("không tìm thấy gói rules (package 'rules' not found)")
-    return Path(locations[0]) / "sets"
+    return Path(spec.origin).parent / "sets"
 
 
 def rule_set_dirs() -> list[Path]:

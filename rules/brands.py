@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Collection
 from functools import lru_cache
 from itertools import accumulate
-from typing import NamedTuple
+from typing import final
 
 from rapidfuzz import fuzz, process
 
@@ -29,13 +29,21 @@ _HIDING = re.compile(r"[a-zA-Z](?:[.*_·/]|[^\x00-\x7f\w\s])[a-zA-Z]|(?<![a-zA-Z
 _FIELD_ORDER = {"title": 0, "description": 1, "brand": 2, "seller": 3, "category": 4}
 
 
-class BrandMention(NamedTuple):
+@final
+class BrandMention:
     """One brand mention: where, how it was written and whether it only names what something fits."""
 
-    brand: Brand
-    hit: Hit
-    obfuscated: bool
-    compatible: bool
+    __slots__ = ("brand", "compatible", "hit", "obfuscated")
+
+    def __init__(self, brand: Brand, hit: Hit, obfuscated: bool, compatible: bool) -> None:
+        self.brand = brand
+        self.hit = hit
+        self.obfuscated = obfuscated
+        self.compatible = compatible
+
+    def __repr__(self) -> str:
+        return (f"BrandMention({self.brand.name!r}, {self.hit!r}, obfuscated={self.obfuscated}, "
+                f"compatible={self.compatible})")
 
 
 @lru_cache(maxsize=65_536)
@@ -89,10 +97,12 @@ def find_mentions(compiled: Compiled, hits: dict[str, list[Hit]], fields: dict[s
                   where: Collection[str]) -> list[BrandMention]:
     """Exact (canonical) brand mentions in the fields ``where``, in field then position order."""
     found: list[BrandMention] = []
-    keys = hits.keys() & compiled.aliases.keys()
+    aliases = compiled.aliases
+    keys = [key for key in hits if key in aliases]  # a listing's few phrases against the many aliases
     if not keys:
         return found
-    before = [hit for phrase in hits.keys() & compiled.compatible_before for hit in hits[phrase]]
+    fits = compiled.compatible_before
+    before = [hit for phrase in hits if phrase in fits for hit in hits[phrase]]
     for key in keys:
         for hit in hits[key]:
             if hit.field not in where:

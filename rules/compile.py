@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import accumulate
-from typing import NamedTuple
+from typing import final
 
 import ahocorasick
 
@@ -26,16 +25,22 @@ TEXT_LEXICONS = ("compatible_before", "genuine_claims", "no_floor")
 _MEMO_LIMIT = 50_000
 
 
-class Hit(NamedTuple):
-    """One occurrence of a canonical phrase in a field: canonical offsets (without the padding spaces)."""
+@final
+class Hit:
+    """One occurrence of a canonical phrase in a field: canonical offsets (without the padding spaces).
 
-    field: str
-    start: int
-    end: int
+    A plain class, not a tuple: compiled (rules.native) it is a C struct, made and read without Python calls;
+    two hits are the same occurrence only if they are the same object (a scan makes one per occurrence)."""
 
+    __slots__ = ("end", "field", "start")
 
-# A listing has a dozen hits: made in C, without the Python-level ``Hit.__new__`` per hit.
-_new_hit = partial(tuple.__new__, Hit)
+    def __init__(self, field: str, start: int, end: int) -> None:
+        self.field = field
+        self.start = start
+        self.end = end
+
+    def __repr__(self) -> str:
+        return f"Hit({self.field!r}, {self.start}, {self.end})"
 
 
 @dataclass
@@ -152,7 +157,7 @@ def scan(compiled: Compiled, fields: dict[str, Normalized]) -> dict[str, list[Hi
         while end >= limit:
             field, base, limit = field + 1, limit, ends[field + 1]
             name = names[field]
-        hit = _new_hit((name, end - length - base, end - base))
+        hit = Hit(name, end - length - base, end - base)
         if key in hits:
             hits[key].append(hit)
         else:

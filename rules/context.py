@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, final
 
 from rules.brands import BrandMention, find_mentions, title_mentions
 from rules.compile import Compiled, Hit, scan
@@ -14,15 +14,20 @@ from rules.official import official_store
 __all__ = ["Context", "build_context"]
 
 
-class Context(NamedTuple):
-    """What every rule may look at; built once per listing (a tuple: cheaper to build than a frozen dataclass)."""
+@final
+class Context:
+    """What every rule may look at; built once per listing (a plain class: compiled, its methods are C calls)."""
 
-    listing: Mapping[str, Any]
-    fields: dict[str, Normalized]
-    hits: dict[str, list[Hit]]
-    mentions: list[BrandMention]
-    asserted: list[BrandMention]  # mentions that present the brand as the product (not 'fits iPhone')
-    price: int | None
+    __slots__ = ("asserted", "fields", "hits", "listing", "mentions", "price")
+
+    def __init__(self, listing: Mapping[str, Any], fields: dict[str, Normalized], hits: dict[str, list[Hit]],
+                 mentions: list[BrandMention], asserted: list[BrandMention], price: int | None) -> None:
+        self.listing = listing
+        self.fields = fields
+        self.hits = hits
+        self.mentions = mentions
+        self.asserted = asserted  # mentions that present the brand as the product (not 'fits iPhone')
+        self.price = price
 
     @property
     def official(self) -> bool:
@@ -67,7 +72,8 @@ def _propagate_compatible(mentions: list[BrandMention]) -> list[BrandMention]:
     first: dict[str, bool] = {}
     for mention in mentions:
         first.setdefault(mention.brand.name, mention.compatible)
-    return [m._replace(compatible=True) if first[m.brand.name] and not m.compatible else m for m in mentions]
+    return [BrandMention(m.brand, m.hit, m.obfuscated, True) if first[m.brand.name] and not m.compatible else m
+            for m in mentions]
 
 
 def _short_fields(compiled: Compiled, seller: str, brand: str, category: str,

@@ -45,11 +45,11 @@ class Engine:
         findings = phrase_findings(self.compiled, ctx)
         admitted = any(f.category == "counterfeit" for f in findings)
         findings += brand_findings(self.compiled, ctx, admitted)
-        findings += self._watch(listing, (ctx.fields["title"].text, ctx.fields["description"].text))
+        findings += self._watch(listing, ctx.fields["title"].text + ctx.fields["description"].text)
         findings += website_findings(self.compiled.checks.get("website_compliance"), listing)
         return ctx, sorted(findings, key=lambda f: (_ORDER[f.category], -f.score))
 
-    def _watch(self, listing: Mapping[str, Any], canonical: tuple[str, ...]) -> list[Finding]:
+    def _watch(self, listing: Mapping[str, Any], canonical: str) -> list[Finding]:
         rule = self.compiled.checks.get("watchlist")
         if rule is None:
             return []

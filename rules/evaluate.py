@@ -79,8 +79,9 @@ def _first_spans(ctx: Context, hits: list[Hit]) -> tuple[Span, ...]:
 def phrase_findings(compiled: Compiled, ctx: Context) -> list[Finding]:
     """Findings of every phrase rule whose trigger occurred, in rule order."""
     present: dict[int, list[str]] = {}
-    for phrase in ctx.hits.keys() & compiled.triggers.keys():
-        for rule in compiled.triggers[phrase]:
+    triggers = compiled.triggers
+    for phrase in ctx.hits:
+        for rule in triggers.get(phrase, ()):
             present.setdefault(compiled.order[rule.id], []).append(phrase)
     findings = []
     for index in sorted(present):

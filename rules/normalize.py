@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from itertools import accumulate
 from operator import itemgetter
 from typing import NamedTuple, cast
 
@@ -90,7 +89,6 @@ _CHUNKS: dict[str, _Chunk] = {}
 _PLAIN: dict[str, str] = {}
 _CACHE_LIMIT = 100_000
 _CANON = itemgetter(0)
-_SIZE = itemgetter(1)
 _SPACED = itemgetter(5)
 _UNUSUAL = itemgetter(6)
 
@@ -104,17 +102,17 @@ class Normalized:
     """
 
     # worked out on first use; class-level defaults until then keep construction cheap
-    _cumulative: tuple[int, ...] | list[int] = ()  # pieces up to and including each chunk
-    _starts: list[int] | None = None  # where each chunk starts, when it cannot be found directly
+    _cumulative: list[int] | None = None  # pieces up to and including each chunk
+    _starts: list[int] | None = None  # where each chunk starts in the original
+    _infos: list[_Chunk] | None = None
     _alternates: list[tuple[int, int]] | None = None
     _sources: dict[tuple[int, int], tuple[int, int]] | None = None  # a brand hit is asked about several times
 
-    def __init__(self, text: str, original: str, chunks: list[str] | None = None, infos: list[_Chunk] | None = None,
+    def __init__(self, text: str, original: str, chunks: list[str] | None = None,
                  bounds: list[tuple[int, int]] | None = None) -> None:
         self.text = text
         self.original = original
         self._chunks = chunks or []
-        self._infos = infos  # looked up again when first needed, for a listing of plain chunks
         self._bounds = bounds  # given when the text was folded whole (spaced-out letters)
 
     def source(self, start: int, end: int) -> tuple[int, int]:
@@ -139,43 +137,40 @@ class Normalized:
         """Original bounds of piece ``index``: main reading through its chunk, then the alternates."""
         if self._bounds is not None:
             return self._bounds[index]
-        infos = self._infos
-        if infos is None:
-            infos = self._infos = [_CHUNKS.get(chunk) or _learn(chunk) for chunk in self._chunks]
-        cumulative = self._cumulative
-        if not cumulative:
-            cumulative = self._cumulative = list(accumulate(map(_SIZE, infos))) or [0]
+        cumulative, starts, infos = self._cumulative, self._starts, self._infos
+        if cumulative is None or starts is None or infos is None:
+            cumulative, starts, infos = self._layout()
         if index < cumulative[-1]:
             chunk = bisect_right(cumulative, index)
             start, end = infos[chunk].bounds[index - (cumulative[chunk - 1] if chunk else 0)]
-            at = self._chunk_start(chunk)
+            at = starts[chunk]
             return at + start, at + end
         if self._alternates is None:
             self._alternates = []
-            for chunk, info in enumerate(infos):
-                at = self._chunk_start(chunk) if info.alternates else 0
+            for at, info in zip(starts, infos, strict=True):
                 for alt, start, end in info.alternates:  # "~" and each alternate piece map to the word
                     self._alternates.extend([(at + start, at + end)] * (alt.count(" ") + 1))
-        return self._alternates[index - self._cumulative[-1]]
+        return self._alternates[index - cumulative[-1]]
 
-    def _chunk_start(self, chunk: int) -> int:
-        """Where chunk ``chunk`` starts in the original (chunks are in text order)."""
-        text = self._chunks[chunk]
-        at = self.original.find(text)
-        if self.original.find(text, at + 1) < 0:  # the only occurrence: no need to walk the chunks before it
-            return at
-        if self._starts is None:
-            if len("".join(self._chunks)) + len(self._chunks) - 1 == len(self.original):
-                self._starts = []  # one white-space character between chunks: offsets follow from lengths
-            else:
-                at, self._starts = 0, []
-                for text in self._chunks:
-                    at = self.original.find(text, at)
-                    self._starts.append(at)
-                    at += len(text)
-        if self._starts:
-            return self._starts[chunk]
-        return len("".join(self._chunks[:chunk])) + chunk
+    def _layout(self) -> tuple[list[int], list[int], list[_Chunk]]:
+        """Per chunk: the pieces up to and including it, where it starts in the original, how it folds. One
+        pass when a finding first asks (chunks are in text order with only white space between them)."""
+        known = _CHUNKS
+        original = self.original
+        cumulative: list[int] = []
+        starts: list[int] = []
+        infos: list[_Chunk] = []
+        total = at = 0
+        for chunk in self._chunks:
+            info = known.get(chunk) or _learn(chunk)
+            at = original.find(chunk, at)
+            starts.append(at)
+            infos.append(info)
+            total += info.size
+            cumulative.append(total)
+            at += len(chunk)
+        self._cumulative, self._starts, self._infos = cumulative or [0], starts, infos
+        return self._cumulative, starts, infos
 
 
 def _deleet(word: str, alt: bool) -> str:
@@ -285,7 +280,7 @@ def normalize(text: str | None) -> Normalized:
         alternates = " ".join(filter(None, [info.alternate_text for info in infos]))
         if alternates:
             main = f"{main} {alternates}" if main else alternates
-    return Normalized(f" {main} ", original, chunks, infos)
+    return Normalized(f" {main} ", original, chunks)
 
 
 def normalize_phrase(phrase: str) -> str:

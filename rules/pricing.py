@@ -30,7 +30,10 @@ def product_type(compiled: Compiled, ctx: Context) -> tuple[str, Hit] | None:
     """The product type named first in the title (else description, else category)."""
     best: tuple[int, int, int, str, Hit] | None = None
     rank = {"title": 0, "category": 1, "description": 2}
-    for phrase in ctx.hits.keys() & compiled.product_types.keys():
+    types = compiled.product_types
+    for phrase in ctx.hits:
+        if phrase not in types:
+            continue
         for hit in ctx.hits[phrase]:
             if hit.field in rank:
                 key = (rank[hit.field], hit.start, -len(phrase), compiled.product_types[phrase], hit)

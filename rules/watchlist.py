@@ -192,9 +192,10 @@ class Watchlist:
         for gram in {distinctive[i : i + 4] for i in range(len(distinctive) - 3)}:
             self.by_gram.setdefault(gram, []).append(entry)
 
-    def match(self, listing: Mapping[str, Any], canonical: tuple[str, ...] | None = None) -> list[WatchHit]:
+    def match(self, listing: Mapping[str, Any], canonical: str | None = None) -> list[WatchHit]:
         """Every entry the listing's seller matches, first route per entry. ``canonical``: the title and
-        description as ``rules.normalize`` gives them, when the caller has them (a quicker test for numbers)."""
+        description as ``rules.normalize`` gives them (padded, so joined as they are), when the caller has them:
+        a quicker test for numbers."""
         seller = seller_of(listing)
         hits: dict[str, WatchHit] = {}
         for hit in (*self._ids(listing, seller), *self._contacts(listing, seller, canonical), *self._name(seller)):
@@ -226,11 +227,13 @@ class Watchlist:
         return bool(len(self._numbers)) and next(self._numbers.iter(_digits(text)), None) is not None
 
     def _contacts(self, listing: Mapping[str, Any], seller: Mapping[str, Any],
-                  canonical: tuple[str, ...] | None) -> list[WatchHit]:
-        text = f"{listing.get('title') or ''}\n{listing.get('description') or ''}"
+                  canonical: str | None) -> list[WatchHit]:
         listed = seller.get("phones")
         phones = [p for p in map(_e164, map(str, listed)) if p] if listed else []
-        numbers = (canonical is None or any(map(_long_number, canonical))) and _DIGIT_RUN.search(text) is not None
+        text = ""
+        if canonical is None or _long_number(canonical):
+            text = f"{listing.get('title') or ''}\n{listing.get('description') or ''}"
+        numbers = bool(text) and _DIGIT_RUN.search(text) is not None
         if numbers and self.by_phone and _PHONE_HINT.search(text) and self._listed_number_in(text):
             phones += extract_phones(text)
         out = [WatchHit(e, "phone", phone) for phone in dict.fromkeys(phones) for e in self.by_phone.get(phone, ())]

@@ -38,8 +38,12 @@ _TAX = re.compile(r"(?<![\d.])(\d{10}(?:-\d{3})?)(?!\d|\.\d)")
 # Cheap pre-check: a run of 9+ digits with optional separators, before asking phonenumbers to parse (which
 # reads full-width digits too: "０９１２…" evades an ASCII-only filter).
 _PHONE_HINT = re.compile(r"(?:\(?[+＋]?(?:84|８４)\)?|[0０])[\s.\-]?\d(?:[\s.\-]?\d){7,9}")
-# What both of the above need: nine digits with at most one separator between them (one cheap scan).
-_DIGIT_RUN = re.compile(r"\d(?:[\s.\-]?\d){8}")
+# What both of the above need: a number of nine digits or more, at most one separator between two digits. The
+# text is scanned once for these; the two patterns above then only read each number with a few characters
+# around it ("(+84) " before a phone, a full stop after a tax code): scanning a long description three times
+# cost more than everything else the watchlist does.
+_NUMBER = re.compile(r"\d(?:[\s.\-]?\d){8,}")
+_AROUND = 6
 _DIGITS = re.compile(r"\d+")
 # Canonical text (rules.normalize) with every ASCII digit made "9", every other byte "x" and the spaces between
 # pieces dropped: nine 9s in a row is what a phone number or a tax code needs, tested without a regex (a regex
@@ -230,11 +234,12 @@ class Watchlist:
                   canonical: str | None) -> list[WatchHit]:
         listed = seller.get("phones")
         phones = [p for p in map(_e164, map(str, listed)) if p] if listed else []
-        text = ""
+        text = numbers = ""
         if canonical is None or _long_number(canonical):
             text = f"{listing.get('title') or ''}\n{listing.get('description') or ''}"
-        numbers = bool(text) and _DIGIT_RUN.search(text) is not None
-        if numbers and self.by_phone and _PHONE_HINT.search(text) and self._listed_number_in(text):
+            numbers = "\n".join(text[max(found.start() - _AROUND, 0) : found.end() + _AROUND]
+                                for found in _NUMBER.finditer(text))
+        if numbers and self.by_phone and _PHONE_HINT.search(numbers) and self._listed_number_in(numbers):
             phones += extract_phones(text)
         out = [WatchHit(e, "phone", phone) for phone in dict.fromkeys(phones) for e in self.by_phone.get(phone, ())]
         website = as_mapping(seller.get("website"))
@@ -242,7 +247,7 @@ class Watchlist:
         if website and website.get("tax_code"):
             taxes.append(str(website["tax_code"]))
         if numbers and self.by_tax:
-            taxes += _TAX.findall(text)
+            taxes += _TAX.findall(numbers)
         if taxes:
             out += [WatchHit(e, "tax_code", tax) for tax in dict.fromkeys(taxes) for e in self.by_tax.get(tax, ())]
         return out

@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from operator import itemgetter
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from crawler.clean import strip_accents
 
@@ -88,9 +87,6 @@ _CHUNKS: dict[str, _Chunk] = {}
 # those, the usual case, is one look-up per chunk and a join
 _PLAIN: dict[str, str] = {}
 _CACHE_LIMIT = 100_000
-_CANON = itemgetter(0)
-_SPACED = itemgetter(5)
-_UNUSUAL = itemgetter(6)
 
 
 class Normalized:
@@ -154,21 +150,26 @@ class Normalized:
 
     def _layout(self) -> tuple[list[int], list[int], list[_Chunk]]:
         """Per chunk: the pieces up to and including it, where it starts in the original, how it folds. One
-        pass when a finding first asks (chunks are in text order with only white space between them)."""
+        pass when a finding first asks; where each chunk starts follows from the lengths when one white-space
+        character separates them (as in most listings), else it is searched for (in text order)."""
         known = _CHUNKS
-        original = self.original
         cumulative: list[int] = []
         starts: list[int] = []
         infos: list[_Chunk] = []
         total = at = 0
         for chunk in self._chunks:
             info = known.get(chunk) or _learn(chunk)
-            at = original.find(chunk, at)
             starts.append(at)
             infos.append(info)
             total += info.size
             cumulative.append(total)
-            at += len(chunk)
+            at += len(chunk) + 1
+        original = self.original
+        if at - 1 != len(original):
+            at = 0
+            for index, chunk in enumerate(self._chunks):
+                at = starts[index] = original.find(chunk, at)
+                at += len(chunk)
         self._cumulative, self._starts, self._infos = cumulative or [0], starts, infos
         return self._cumulative, starts, infos
 
@@ -267,20 +268,32 @@ def normalize(text: str | None) -> Normalized:
         _CHUNKS.clear()
         _PLAIN.clear()
     chunks = original.split()
-    canons = list(map(_PLAIN.get, chunks))
-    if None not in canons:
-        return Normalized(f" {' '.join(filter(None, canons))} ", original, chunks)
-    known = list(map(_CHUNKS.get, chunks))  # None where not yet learnt
-    infos = ([info or _learn(chunk) for chunk, info in zip(chunks, known, strict=True)] if None in known
-             else cast("list[_Chunk]", known))
-    main = " ".join(filter(None, map(_CANON, infos)))
-    if any(map(_UNUSUAL, infos)):
-        if any(map(_SPACED, infos)) and _spaced_letters(chunks, infos):
-            return _whole(original)
-        alternates = " ".join(filter(None, [info.alternate_text for info in infos]))
-        if alternates:
-            main = f"{main} {alternates}" if main else alternates
-    return Normalized(f" {main} ", original, chunks)
+    plain = _PLAIN
+    pieces: list[str] = []
+    for chunk in chunks:  # a plain loop: compiled (rules.native), it is a C loop of dictionary look-ups
+        canon = plain.get(chunk)
+        if canon is None:
+            break
+        if canon:
+            pieces.append(canon)
+    else:
+        return Normalized(f" {' '.join(pieces)} ", original, chunks)
+    known = _CHUNKS
+    infos: list[_Chunk] = []
+    pieces.clear()
+    alternates: list[str] = []
+    spaced = False
+    for chunk in chunks:
+        info = known.get(chunk) or _learn(chunk)
+        infos.append(info)
+        if info.canon:
+            pieces.append(info.canon)
+        if info.alternate_text:
+            alternates.append(info.alternate_text)
+        spaced = spaced or info.spaced
+    if spaced and _spaced_letters(chunks, infos):
+        return _whole(original)
+    return Normalized(f" {' '.join(pieces + alternates)} ", original, chunks)
 
 
 def normalize_phrase(phrase: str) -> str:

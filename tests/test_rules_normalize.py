@@ -72,6 +72,7 @@ def test_spaced_letters_need_three_lone_letters(raw: str, expected: str) -> None
     "raw",
     [
         "Giày  Nike\t\tAir\nrep 1:1 ",  # runs of mixed white space
+        "Giày\tNike Air\nrep 1:1",  # one white-space character of any kind between words
         " Nike rep 1:1 Nike rep 1:1",  # the same words twice: the second occurrence maps to itself
         "Nikee Nike rep 1:1!",  # a word containing another
     ],

@@ -11,7 +11,6 @@ import re
 from bisect import bisect_left
 from collections.abc import Collection
 from functools import lru_cache
-from itertools import accumulate
 from typing import final
 
 from rapidfuzz import fuzz, process
@@ -144,7 +143,10 @@ def _split(compiled: Compiled, words: list[str]) -> list[BrandMention]:
     found: tuple[int, tuple[int, tuple[Brand, ...], frozenset[str]]]  # typed: see ``scan``
     for found in compiled.joined.iter("".join(words)):
         end, (length, brands, declared) = found
-        offsets = offsets or list(accumulate(map(len, words), initial=0))
+        if not offsets:
+            offsets = [0]
+            for word in words:
+                offsets.append(offsets[-1] + len(word))
         first = bisect_left(offsets, end + 1 - length)
         after = bisect_left(offsets, end + 1, first)
         if (after - first >= 3 and offsets[first] == end + 1 - length and offsets[after] == end + 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from typing import NamedTuple
 
 from crawler.clean import strip_accents
@@ -93,15 +92,10 @@ class Normalized:
     """Canonical text padded with spaces (``" gucci belt "``) and the original it came from.
 
     Pieces never contain a space, so the piece holding a canonical offset is the count of spaces before it.
-    The original ``(start, end)`` of a piece is worked out when a finding asks for it, from the chunk it came
-    from: most words of a listing are never asked about.
+    The original ``(start, end)`` of every piece is worked out, from the chunks, only when a finding or a brand
+    first asks for one: a description without either never pays for it.
     """
 
-    # worked out on first use; class-level defaults until then keep construction cheap
-    _cumulative: list[int] | None = None  # pieces up to and including each chunk
-    _starts: list[int] | None = None  # where each chunk starts in the original
-    _infos: list[_Chunk] | None = None
-    _alternates: list[tuple[int, int]] | None = None
     _sources: dict[tuple[int, int], tuple[int, int]] | None = None  # a brand hit is asked about several times
 
     def __init__(self, text: str, original: str, chunks: list[str] | None = None,
@@ -109,7 +103,7 @@ class Normalized:
         self.text = text
         self.original = original
         self._chunks = chunks or []
-        self._bounds = bounds  # given when the text was folded whole (spaced-out letters)
+        self._bounds = bounds  # per piece; given when the text was folded whole (spaced-out letters)
 
     def source(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of the canonical slice ``text[start:end]``."""
@@ -121,57 +115,42 @@ class Normalized:
             first = self.token_index(start)
             last = max(first + self.text.count(" ", start, end - 1) - 1, 0)
             first = max(first - 1, 0)
-            begin = self._bound(first)
-            found = sources[start, end] = begin[0], (begin if last == first else self._bound(last))[1]
+            bounds = self._bounds if self._bounds is not None else self._layout()
+            found = sources[start, end] = bounds[first][0], bounds[last][1]
         return found
 
     def token_index(self, position: int) -> int:
         """How many canonical words start at or before ``position`` (for 'near' checks in words)."""
         return self.text.count(" ", 0, min(position, len(self.text) - 1))
 
-    def _bound(self, index: int) -> tuple[int, int]:
-        """Original bounds of piece ``index``: main reading through its chunk, then the alternates."""
-        if self._bounds is not None:
-            return self._bounds[index]
-        cumulative, starts, infos = self._cumulative, self._starts, self._infos
-        if cumulative is None or starts is None or infos is None:
-            cumulative, starts, infos = self._layout()
-        if index < cumulative[-1]:
-            chunk = bisect_right(cumulative, index)
-            start, end = infos[chunk].bounds[index - (cumulative[chunk - 1] if chunk else 0)]
-            at = starts[chunk]
-            return at + start, at + end
-        if self._alternates is None:
-            self._alternates = []
-            for at, info in zip(starts, infos, strict=True):
-                for alt, start, end in info.alternates:  # "~" and each alternate piece map to the word
-                    self._alternates.extend([(at + start, at + end)] * (alt.count(" ") + 1))
-        return self._alternates[index - cumulative[-1]]
-
-    def _layout(self) -> tuple[list[int], list[int], list[_Chunk]]:
-        """Per chunk: the pieces up to and including it, where it starts in the original, how it folds. One
-        pass when a finding first asks; where each chunk starts follows from the lengths when one white-space
-        character separates them (as in most listings), else it is searched for (in text order)."""
+    def _layout(self) -> list[tuple[int, int]]:
+        """The original bounds of every piece, the main reading's then the alternates' ("~" and each alternate
+        piece map to their word), in one pass when a finding first asks. Where each chunk starts follows from
+        the lengths when one white-space character separates them (as in most listings), else it is searched
+        for, in text order."""
         known = _CHUNKS
-        cumulative: list[int] = []
-        starts: list[int] = []
-        infos: list[_Chunk] = []
-        total = at = 0
-        for chunk in self._chunks:
-            info = known.get(chunk) or _learn(chunk)
-            starts.append(at)
-            infos.append(info)
-            total += info.size
-            cumulative.append(total)
-            at += len(chunk) + 1
         original = self.original
-        if at - 1 != len(original):
-            at = 0
-            for index, chunk in enumerate(self._chunks):
-                at = starts[index] = original.find(chunk, at)
-                at += len(chunk)
-        self._cumulative, self._starts, self._infos = cumulative or [0], starts, infos
-        return self._cumulative, starts, infos
+        chunks = self._chunks
+        total = len(chunks) - 1
+        for chunk in chunks:
+            total += len(chunk)
+        regular = total == len(original)
+        gap = 1 if regular else 0
+        bounds: list[tuple[int, int]] = []
+        alternates: list[tuple[int, int]] = []
+        at = 0
+        for chunk in chunks:
+            if not regular:
+                at = original.find(chunk, at)
+            info = known.get(chunk) or _learn(chunk)
+            for start, end in info.bounds:
+                bounds.append((at + start, at + end))
+            for alt, start, end in info.alternates:
+                alternates.extend([(at + start, at + end)] * (alt.count(" ") + 1))
+            at += len(chunk) + gap
+        bounds += alternates
+        self._bounds = bounds
+        return bounds
 
 
 def _deleet(word: str, alt: bool) -> str:

@@ -26,19 +26,26 @@ def _vnd(amount: int) -> str:
     return f"{amount:,}đ".replace(",", ".")
 
 
+_TYPE_FIELDS = {"title": 0, "category": 1, "description": 2}  # where a product type is looked for, in order
+
+
 def product_type(compiled: Compiled, ctx: Context) -> tuple[str, Hit] | None:
-    """The product type named first in the title (else description, else category)."""
-    best: tuple[int, int, int, str, Hit] | None = None
-    rank = {"title": 0, "category": 1, "description": 2}
+    """The product type named first in the title (else category, else description), the longest phrase
+    where several start at the same word."""
     types = compiled.product_types
-    for phrase in ctx.hits:
+    best: Hit | None = None
+    best_field = best_length = 0
+    best_phrase = ""
+    for phrase, hits in ctx.hits.items():
         if phrase not in types:
             continue
-        for hit in ctx.hits[phrase]:
-            if hit.field in rank:
-                key = (rank[hit.field], hit.start, -len(phrase), compiled.product_types[phrase], hit)
-                best = key if best is None or key[:3] < best[:3] else best
-    return (best[3], best[4]) if best else None
+        for hit in hits:
+            field = _TYPE_FIELDS.get(hit.field)
+            if field is None:
+                continue
+            if best is None or (field, hit.start, -len(phrase)) < (best_field, best.start, -best_length):
+                best, best_field, best_length, best_phrase = hit, field, len(phrase), phrase
+    return (types[best_phrase], best) if best is not None else None
 
 
 # A product line is named right after the brand ("Hennessy XO", "Ballantine's 30 năm", "Blue Label" itself).

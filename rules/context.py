@@ -7,7 +7,7 @@ from typing import Any, final
 
 from rules.brands import BrandMention, find_mentions, title_mentions
 from rules.compile import Compiled, Hit, scan
-from rules.model import Span, seller_of
+from rules.model import Span, seller_of, span_of
 from rules.normalize import Normalized, normalize
 from rules.official import official_store
 
@@ -39,7 +39,7 @@ class Context:
         """The finding span of a hit: original words, canonical form and original offsets."""
         norm = self.fields[hit.field]
         start, end = norm.source(hit.start, hit.end)
-        return Span(hit.field, norm.original[start:end], norm.text[hit.start : hit.end], start, end)
+        return span_of(hit.field, norm.original[start:end], norm.text[hit.start : hit.end], start, end)
 
     def has(self, phrases: frozenset[str], fields: tuple[str, ...] | None = None) -> bool:
         """Whether any of ``phrases`` occurs (optionally only in ``fields``)."""

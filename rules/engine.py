@@ -10,7 +10,7 @@ from rules.compile import Compiled, compile_book
 from rules.context import Context, build_context
 from rules.evaluate import phrase_findings
 from rules.loader import load_sets
-from rules.model import CATEGORIES, Assessment, Finding, Span
+from rules.model import CATEGORIES, Assessment, Finding, assessment_of, finding_of, span_of
 from rules.pricing import brand_findings
 from rules.risk import risk
 from rules.watchlist import ROUTE_LABELS, WATCHLISTS_DIR, Watchlist, read_watchlist
@@ -38,7 +38,7 @@ class Engine:
         ctx, findings = self._evaluate(listing)
         categories = sorted({f.category for f in findings}, key=_ORDER.__getitem__)
         official = bool(findings) and ctx.official  # only asked when it moves the risk
-        return Assessment(bool(categories), categories, ctx.brand, risk(findings, official), findings)
+        return assessment_of(findings, categories, ctx.brand, risk(findings, official))
 
     def _evaluate(self, listing: Mapping[str, Any]) -> tuple[Context, list[Finding]]:
         ctx = build_context(self.compiled, listing)
@@ -59,9 +59,8 @@ class Engine:
             description = (f"{rule.description} Danh sách {entry.list_id}, mục {entry.entry_id} "
                            f"(khớp theo {ROUTE_LABELS[hit.route]}): {entry.reason}.")
             basis = f"{rule.legal_basis}; {entry.basis}" if entry.basis else rule.legal_basis
-            span = Span(f"seller.{hit.route}", hit.value, hit.value, 0, len(hit.value))
-            out.append(Finding(rule.id, rule.rule_set, rule.category, rule.severity, rule.score, basis,
-                               description, (span,)))
+            span = span_of(f"seller.{hit.route}", hit.value, hit.value, 0, len(hit.value))
+            out.append(finding_of(rule, description, (span,), basis))
         return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules.compile import Compiled, Hit
 from rules.context import Context
-from rules.model import Finding, Span
+from rules.model import Finding, Span, finding_of
 from rules.schema import Rule, nfc_lower
 
 __all__ = ["phrase_findings"]
@@ -91,6 +91,5 @@ def phrase_findings(compiled: Compiled, ctx: Context) -> list[Finding]:
             continue
         hits.sort(key=lambda h: (h.field != "title", h.start))
         spans = _first_spans(ctx, hits)
-        findings.append(Finding(rule.id, rule.rule_set, rule.category, rule.severity, rule.score,
-                                rule.legal_basis, rule.description, spans))
+        findings.append(finding_of(rule, rule.description, spans))
     return findings

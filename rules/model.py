@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "as_mapping", "seller_of", "seller_source"]
+if TYPE_CHECKING:
+    from rules.schema import Rule
+
+__all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "as_mapping", "assessment_of", "finding_of",
+           "seller_of", "seller_source", "span_of"]
 
 # Canonical order of categories in every output (labels and findings use it).
 CATEGORIES: tuple[str, ...] = (
@@ -69,6 +73,22 @@ class Finding(NamedTuple):
         }
 
 
+# A NamedTuple's own ``__new__`` is a Python function: compiled callers (rules.native) would pay an interpreter
+# call per span and finding; ``tuple.__new__`` is C.
+_new = tuple.__new__
+
+
+def span_of(field: str, text: str, normalized: str, start: int, end: int) -> Span:
+    """A :class:`Span`, made without the interpreter."""
+    return _new(Span, (field, text, normalized, start, end))
+
+
+def finding_of(rule: Rule, description: str, spans: tuple[Span, ...] = (), legal_basis: str | None = None) -> Finding:
+    """The :class:`Finding` of ``rule``: its id, set, category, severity, score and legal basis (unless given)."""
+    basis = rule.legal_basis if legal_basis is None else legal_basis
+    return _new(Finding, (rule.id, rule.rule_set, rule.category, rule.severity, rule.score, basis, description, spans))
+
+
 class Assessment(NamedTuple):
     """The verdict on one listing: flag, categories in canonical order, canonical brand, risk and findings."""
 
@@ -106,3 +126,8 @@ def seller_source(listing: Mapping[str, Any], seller: Mapping[str, Any]) -> tupl
     the listing's."""
     source, _, shop = str(seller.get("id") or "").partition(":")
     return (source if shop else "") or str(listing.get("source") or ""), shop
+
+
+def assessment_of(findings: list[Finding], categories: list[str], brand: str | None, risk: int) -> Assessment:
+    """An :class:`Assessment`, made without the interpreter (one per listing)."""
+    return _new(Assessment, (bool(categories), categories, brand, risk, findings))

@@ -10,16 +10,14 @@ from __future__ import annotations
 from rules.brands import BrandMention
 from rules.compile import Compiled, Hit
 from rules.context import Context
-from rules.model import Finding, Span
+from rules.model import Finding, Span, finding_of
 from rules.schema import Rule
 
 __all__ = ["brand_findings", "product_type"]
 
 
 def _finding(rule: Rule, spans: tuple[Span, ...], extra: str = "") -> Finding:
-    description = f"{rule.description} {extra}".strip()
-    return Finding(rule.id, rule.rule_set, rule.category, rule.severity, rule.score, rule.legal_basis,
-                   description, spans)
+    return finding_of(rule, f"{rule.description} {extra}".strip(), spans)
 
 
 def _vnd(amount: int) -> str:

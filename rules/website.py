@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rules.model import Finding, as_mapping, seller_of
+from rules.model import Finding, as_mapping, finding_of, seller_of
 from rules.schema import Rule
 
 __all__ = ["website_findings"]
@@ -32,5 +32,4 @@ def website_findings(rule: Rule | None, listing: Mapping[str, Any]) -> list[Find
     if not missing:
         return []
     description = f"{rule.description} Thiếu: {'; '.join(missing)}."
-    return [Finding(rule.id, rule.rule_set, rule.category, rule.severity, rule.score, rule.legal_basis,
-                    description, ())]
+    return [finding_of(rule, description)]

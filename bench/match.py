@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 
 import rules  # noqa: E402
 from rules.loader import load_sets  # noqa: E402
+from rules.native import in_use  # noqa: E402
 from rules.watchlist import HEADER  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -140,7 +141,9 @@ def main() -> None:
         big = rules.load(extra_dirs=[gen_dir], watchlists=[watch])
         big_cold = _rate(big.assess, corpus)
         big_rate = _rate(big.assess, listings)
+    build = "compiled (mypyc: qltt rules build)" if in_use() else "Python (no build of this source, or QLTT_NATIVE=0)"
     print(f"rule sets: {len(book.rules)} rules, {len(book.brands)} brands ({len(aliases)} aliases); watchlist 10000")
+    print(f"engine build:      {build}")
     print(f"engine:            {rate:10.0f} listings/s ({args.n} distinct listings, one core; cold first pass "
           f"{cold:.0f})")
     print(f"naive baseline:    {base:10.0f} listings/s (partial_ratio of every alias via process.extract, "

@@ -113,7 +113,8 @@ def find_mentions(compiled: Compiled, hits: dict[str, list[Hit]], fields: dict[s
                 alternate = norm.text.find(" ~ ", 0, hit.start) >= 0
                 compatible = _compatible(before, hit, norm)
                 found.extend(BrandMention(brand, hit, bent or alternate, compatible) for brand, bent in readings)
-    found.sort(key=lambda m: (_FIELD_ORDER.get(m.hit.field, 9), m.hit.start, -(m.hit.end - m.hit.start)))
+    if len(found) > 1:  # most listings name one brand once: no key function to call
+        found.sort(key=lambda m: (_FIELD_ORDER.get(m.hit.field, 9), m.hit.start, -(m.hit.end - m.hit.start)))
     return found
 
 

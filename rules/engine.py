@@ -47,7 +47,9 @@ class Engine:
         findings += brand_findings(self.compiled, ctx, admitted)
         findings += self._watch(listing, ctx.fields["title"].text + ctx.fields["description"].text)
         findings += website_findings(self.compiled.checks.get("website_compliance"), listing)
-        return ctx, sorted(findings, key=lambda f: (_ORDER[f.category], -f.score))
+        if len(findings) > 1:
+            findings.sort(key=lambda f: (_ORDER[f.category], -f.score))
+        return ctx, findings
 
     def _watch(self, listing: Mapping[str, Any], canonical: str) -> list[Finding]:
         rule = self.compiled.checks.get("watchlist")

@@ -86,10 +86,14 @@ def phrase_findings(compiled: Compiled, ctx: Context) -> list[Finding]:
     findings = []
     for index in sorted(present):
         rule = compiled.rules[index]
-        hits = _fires(ctx, rule, sorted(present[index], key=rule.rank.__getitem__))
+        phrases = present[index]
+        if len(phrases) > 1:  # sorting one item still calls its key
+            phrases.sort(key=rule.rank.__getitem__)
+        hits = _fires(ctx, rule, phrases)
         if not hits:
             continue
-        hits.sort(key=lambda h: (h.field != "title", h.start))
+        if len(hits) > 1:
+            hits.sort(key=lambda h: (h.field != "title", h.start))
         spans = _first_spans(ctx, hits)
         findings.append(finding_of(rule, rule.description, spans))
     return findings

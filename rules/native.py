@@ -74,7 +74,8 @@ def build() -> Path:
         return target
     sources = [f"rules/{name}.py" for name in MODULES]
     script = ("import sys\nfrom setuptools import setup\nfrom mypyc.build import mypycify\n"
-              f"setup(name='qltt-native', ext_modules=mypycify({sources!r}, opt_level='3', group_name={_GROUP!r}),"
+              f"modules = mypycify({sources!r}, opt_level='3', group_name={_GROUP!r}, target_dir=sys.argv[2])\n"
+              "setup(name='qltt-native', ext_modules=modules,"
               " script_args=['build_ext', '--build-lib', sys.argv[1], '--build-temp', sys.argv[2]])\n")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "lib"

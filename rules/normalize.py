@@ -82,9 +82,6 @@ class _Chunk(NamedTuple):
 # Listings share their vocabulary; bounded because scraped text is hostile. Entries are immutable, so a
 # clear while another thread normalises only costs it a recomputation.
 _CHUNKS: dict[str, _Chunk] = {}
-# the canonical pieces of each chunk that is neither spaced nor ambiguous (most are): a listing made only of
-# those, the usual case, is one look-up per chunk and a join
-_PLAIN: dict[str, str] = {}
 _CACHE_LIMIT = 100_000
 
 
@@ -98,11 +95,12 @@ class Normalized:
 
     _sources: dict[tuple[int, int], tuple[int, int]] | None = None  # a brand hit is asked about several times
 
-    def __init__(self, text: str, original: str, chunks: list[str] | None = None,
+    def __init__(self, text: str, original: str, chunks: list[str] | None = None, infos: list[_Chunk] | None = None,
                  bounds: list[tuple[int, int]] | None = None) -> None:
         self.text = text
         self.original = original
         self._chunks = chunks or []
+        self._infos = infos or []  # how each chunk folds
         self._bounds = bounds  # per piece; given when the text was folded whole (spaced-out letters)
 
     def source(self, start: int, end: int) -> tuple[int, int]:
@@ -128,7 +126,6 @@ class Normalized:
         piece map to their word), in one pass when a finding first asks. Where each chunk starts follows from
         the lengths when one white-space character separates them (as in most listings), else it is searched
         for, in text order."""
-        known = _CHUNKS
         original = self.original
         chunks = self._chunks
         total = len(chunks) - 1
@@ -139,10 +136,11 @@ class Normalized:
         bounds: list[tuple[int, int]] = []
         alternates: list[tuple[int, int]] = []
         at = 0
-        for chunk in chunks:
+        infos = self._infos
+        for index, chunk in enumerate(chunks):  # enumerate, not zip: a C loop when compiled
+            info = infos[index]
             if not regular:
                 at = original.find(chunk, at)
-            info = known.get(chunk) or _learn(chunk)
             for start, end in info.bounds:
                 bounds.append((at + start, at + end))
             for alt, start, end in info.alternates:
@@ -212,8 +210,6 @@ def _learn(chunk: str) -> _Chunk:
     spaced = bool(_LETTER.fullmatch(chunk))
     _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(pieces), tuple(bounds), tuple(alternates),
                                    " ".join(alt for alt, _, _ in alternates), spaced, spaced or bool(alternates))
-    if not info.unusual:
-        _PLAIN[chunk] = info.canon
     return info
 
 
@@ -245,34 +241,26 @@ def normalize(text: str | None) -> Normalized:
         original = unicodedata.normalize("NFC", original)
     if len(_CHUNKS) >= _CACHE_LIMIT:
         _CHUNKS.clear()
-        _PLAIN.clear()
     chunks = original.split()
-    plain = _PLAIN
-    pieces: list[str] = []
-    for chunk in chunks:  # a plain loop: compiled (rules.native), it is a C loop of dictionary look-ups
-        canon = plain.get(chunk)
-        if canon is None:
-            break
-        if canon:
-            pieces.append(canon)
-    else:
-        return Normalized(f" {' '.join(pieces)} ", original, chunks)
     known = _CHUNKS
     infos: list[_Chunk] = []
-    pieces.clear()
+    pieces: list[str] = []
     alternates: list[str] = []
     spaced = False
-    for chunk in chunks:
-        info = known.get(chunk) or _learn(chunk)
+    for chunk in chunks:  # a plain loop: compiled (rules.native), it is a C loop of dictionary look-ups
+        info = known.get(chunk)
+        if info is None:
+            info = _learn(chunk)
         infos.append(info)
         if info.canon:
             pieces.append(info.canon)
-        if info.alternate_text:
-            alternates.append(info.alternate_text)
-        spaced = spaced or info.spaced
+        if info.unusual:
+            if info.alternate_text:
+                alternates.append(info.alternate_text)
+            spaced = spaced or info.spaced
     if spaced and _spaced_letters(chunks, infos):
         return _whole(original)
-    return Normalized(f" {' '.join(pieces + alternates)} ", original, chunks)
+    return Normalized(f" {' '.join(pieces + alternates if alternates else pieces)} ", original, chunks, infos)
 
 
 def normalize_phrase(phrase: str) -> str:

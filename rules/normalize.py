@@ -76,7 +76,10 @@ class _Chunk(NamedTuple):
     alternates: tuple[tuple[str, int, int], ...]  # per ambiguous word: "~ alt pieces", word start and end
     alternate_text: str  # the alternates' "~ alt pieces" joined ("" when none)
     spaced: bool  # a single letter: may belong to spaced-out letters ("g u c c i") across chunks
-    unusual: bool  # spaced or with alternates: one test tells a listing it has neither
+    unusual: bool  # spaced, with alternates or decomposed: one test tells a listing it has none of these
+    # in NFC; white space never composes with a neighbour, so a text is in NFC when every chunk is, and the
+    # whole text is not checked again for every listing
+    composed: bool
 
 
 # Listings share their vocabulary; bounded because scraped text is hostile. Entries are immutable, so a
@@ -208,8 +211,10 @@ def _learn(chunk: str) -> _Chunk:
     """Fold one chunk and remember it."""
     pieces, bounds, alternates = _words(_fold_text(chunk))
     spaced = bool(_LETTER.fullmatch(chunk))
+    composed = chunk.isascii() or unicodedata.is_normalized("NFC", chunk)
     _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(pieces), tuple(bounds), tuple(alternates),
-                                   " ".join(alt for alt, _, _ in alternates), spaced, spaced or bool(alternates))
+                                   " ".join(alt for alt, _, _ in alternates), spaced,
+                                   spaced or bool(alternates) or not composed, composed)
     return info
 
 
@@ -237,8 +242,6 @@ def _whole(original: str) -> Normalized:
 def normalize(text: str | None) -> Normalized:
     """Canonical form of ``text`` with offsets back into it; ambiguous leetspeak adds a second reading."""
     original = text or ""
-    if not original.isascii() and not unicodedata.is_normalized("NFC", original):
-        original = unicodedata.normalize("NFC", original)
     if len(_CHUNKS) >= _CACHE_LIMIT:
         _CHUNKS.clear()
     chunks = original.split()
@@ -255,6 +258,8 @@ def normalize(text: str | None) -> Normalized:
         if info.canon:
             pieces.append(info.canon)
         if info.unusual:
+            if not info.composed:  # "hàng" typed as "ha\u0300ng": fold the composed text (whose chunks all are)
+                return normalize(unicodedata.normalize("NFC", original))
             if info.alternate_text:
                 alternates.append(info.alternate_text)
             spaced = spaced or info.spaced

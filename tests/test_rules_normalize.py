@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from rules.normalize import normalize, normalize_phrase
@@ -96,3 +98,15 @@ def test_same_text_normalises_the_same_every_time() -> None:
     again = normalize("Gucc! G.U.C.C.I ko cần đơn 😍")
     assert first.text == again.text
     assert [first.source(i, i + 1) for i in range(1, 8)] == [again.source(i, i + 1) for i in range(1, 8)]
+
+
+def test_decomposed_text_folds_like_composed_text() -> None:
+    composed = "Túi Gucci hàng giả loại 1, ship toàn quốc"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    norm = normalize(decomposed)
+    assert norm.text == normalize(composed).text
+    assert norm.original == composed  # offsets and spans refer to the composed text
+    start = norm.text.index("hang gia")
+    begin, end = norm.source(start, start + len("hang gia"))
+    assert norm.original[begin:end] == "hàng giả"

@@ -1,7 +1,8 @@
 """Compiled twins of the rule engine's hot modules (mypyc), used only while they match their source.
 
-A listing costs the engine dictionary and string work per word, and about a third of that time is the
-interpreter itself; mypyc compiles the same modules to C and takes that share away (``bench/match.py``).
+A listing costs the engine dictionary and string work per word, and about a quarter of that time is the
+interpreter itself; mypyc compiles the same modules to C and takes that share away, more where the source is
+written for it (``bench/match.py``, docs/DEVELOPING.md).
 ``make setup`` builds them into ``rules/_native/<digest>/``, the digest covering the modules' source, the
 Python version and the mypy version. ``rules`` puts that folder first on its import path only when the digest
 of the sources as they are now has been built, so an edited module is never shadowed by a stale build: it runs
@@ -66,8 +67,9 @@ def in_use() -> bool:
 
 
 def build() -> Path:
-    """Compile the current sources unless already built; older builds are removed. Raises ``RuntimeError``
-    with the compiler's output when the build fails."""
+    """Compile the current sources unless already built; older builds are removed. The build appears whole or
+    not at all (renamed into place), so a process importing ``rules`` meanwhile sees the old state or the new
+    one. Raises ``RuntimeError`` with the compiler's output when the build fails."""
     key = digest()
     target = NATIVE_DIR / key
     if any((target / "rules").glob("engine_native__mypyc.*")):
@@ -83,10 +85,16 @@ def build() -> Path:
                               cwd=HERE.parent, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"mypyc build failed ({done.returncode}):\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
-        if NATIVE_DIR.exists():
-            shutil.rmtree(NATIVE_DIR)
-        (target / "rules").mkdir(parents=True)
+        NATIVE_DIR.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=NATIVE_DIR))
+        staging.chmod(0o755)  # mkdtemp makes it private; the console or the scheduler may run as another user
+        (staging / "rules").mkdir()
         for library in (out / "rules").glob("*.so"):
-            shutil.copy2(library, target / "rules" / library.name)
+            shutil.copy2(library, staging / "rules" / library.name)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    for old in NATIVE_DIR.iterdir():  # a process that loaded an old build keeps its mapped copy
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
     return target
 

@@ -100,3 +100,19 @@ def test_commands_read_the_crawl_settings(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "extra.yaml").write_text(GOOD.replace("category: banned", "category: nonsense"), encoding="utf-8")
     result = runner.invoke(app, ["rules", "check"])
     assert result.exit_code == 1 and "extra.yaml" in result.output
+
+
+def test_build_reports_where_and_falls_back_clearly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import rules.native
+
+    monkeypatch.setattr(rules.native, "build", lambda: tmp_path / "abc")
+    result = runner.invoke(app, ["rules", "build"])
+    assert result.exit_code == 0 and str(tmp_path / "abc") in result.output
+
+    def broken() -> Path:
+        raise RuntimeError("mypyc build failed (1):\nerror: gcc not found")
+
+    monkeypatch.setattr(rules.native, "build", broken)
+    result = runner.invoke(app, ["rules", "build"])
+    assert result.exit_code == 1
+    assert "vẫn chạy đúng bằng Python" in result.output and "gcc not found" in result.output

@@ -74,7 +74,7 @@ class Finding(NamedTuple):
 
 
 # A NamedTuple's own ``__new__`` is a Python function: compiled callers (rules.native) would pay an interpreter
-# call per span and finding; ``tuple.__new__`` is C.
+# call per span, finding and assessment; ``tuple.__new__`` is C.
 _new = tuple.__new__
 
 
@@ -108,6 +108,11 @@ class Assessment(NamedTuple):
         }
 
 
+def assessment_of(findings: list[Finding], categories: list[str], brand: str | None, risk: int) -> Assessment:
+    """An :class:`Assessment`, made without the interpreter (one per listing)."""
+    return _new(Assessment, (bool(categories), categories, brand, risk, findings))
+
+
 def as_mapping(value: Any) -> Mapping[str, Any] | None:
     """``value`` if it is a mapping, else None: scraped data may hold anything (dict and None first: the ABC
     check is slow, and a listing asks several times)."""
@@ -126,8 +131,3 @@ def seller_source(listing: Mapping[str, Any], seller: Mapping[str, Any]) -> tupl
     the listing's."""
     source, _, shop = str(seller.get("id") or "").partition(":")
     return (source if shop else "") or str(listing.get("source") or ""), shop
-
-
-def assessment_of(findings: list[Finding], categories: list[str], brand: str | None, risk: int) -> Assessment:
-    """An :class:`Assessment`, made without the interpreter (one per listing)."""
-    return _new(Assessment, (bool(categories), categories, brand, risk, findings))

@@ -265,7 +265,8 @@ def normalize(text: str | None) -> Normalized:
             spaced = spaced or info.spaced
     if spaced and _spaced_letters(chunks, infos):
         return _whole(original)
-    return Normalized(f" {' '.join(pieces + alternates if alternates else pieces)} ", original, chunks, infos)
+    pieces += alternates  # the second readings follow the main one ("... ~ alt pieces")
+    return Normalized(f" {' '.join(pieces)} ", original, chunks, infos)
 
 
 def normalize_phrase(phrase: str) -> str:

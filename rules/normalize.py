@@ -92,11 +92,10 @@ class Normalized:
     """Canonical text padded with spaces (``" gucci belt "``) and the original it came from.
 
     Pieces never contain a space, so the piece holding a canonical offset is the count of spaces before it.
-    The original ``(start, end)`` of every piece is worked out, from the chunks, only when a finding or a brand
-    first asks for one: a description without either never pays for it.
+    The original ``(start, end)`` of a piece is worked out from the chunks only when a finding or a brand asks
+    for it: a description without either never pays for it, and one that has them pays for a walk over its
+    chunks up to that piece, not for the bounds of every piece.
     """
-
-    _sources: dict[tuple[int, int], tuple[int, int]] | None = None  # a brand hit is asked about several times
 
     def __init__(self, text: str, original: str, chunks: list[str] | None = None, infos: list[_Chunk] | None = None,
                  bounds: list[tuple[int, int]] | None = None) -> None:
@@ -105,53 +104,56 @@ class Normalized:
         self._chunks = chunks or []
         self._infos = infos or []  # how each chunk folds
         self._bounds = bounds  # per piece; given when the text was folded whole (spaced-out letters)
+        self._gap = -1  # 1 when one white-space character separates the chunks (found on first use), else 0
 
     def source(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of the canonical slice ``text[start:end]``."""
-        sources = self._sources
-        if sources is None:
-            sources = self._sources = {}
-        found = sources.get((start, end))
-        if found is None:
-            first = self.token_index(start)
-            last = max(first + self.text.count(" ", start, end - 1) - 1, 0)
-            first = max(first - 1, 0)
-            bounds = self._bounds if self._bounds is not None else self._layout()
-            found = sources[start, end] = bounds[first][0], bounds[last][1]
-        return found
+        first = self.token_index(start)
+        last = max(first + self.text.count(" ", start, end - 1) - 1, 0)
+        first = max(first - 1, 0)
+        bounds = self._bounds
+        if bounds is not None:
+            return bounds[first][0], bounds[last][1]
+        return self._piece(first)[0], self._piece(last)[1]
 
     def token_index(self, position: int) -> int:
         """How many canonical words start at or before ``position`` (for 'near' checks in words)."""
         return self.text.count(" ", 0, min(position, len(self.text) - 1))
 
-    def _layout(self) -> list[tuple[int, int]]:
-        """The original bounds of every piece, the main reading's then the alternates' ("~" and each alternate
-        piece map to their word), in one pass when a finding first asks. Where each chunk starts follows from
-        the lengths when one white-space character separates them (as in most listings), else it is searched
-        for, in text order."""
+    def _piece(self, piece: int) -> tuple[int, int]:
+        """The original bounds of one piece: the main reading's pieces chunk by chunk, then the alternates'
+        ("~" and each alternate piece map to their word). Where a chunk starts follows from the lengths when one
+        white-space character separates them (as in most listings), else it is searched for, in text order."""
         original = self.original
         chunks = self._chunks
-        total = len(chunks) - 1
-        for chunk in chunks:
-            total += len(chunk)
-        regular = total == len(original)
-        gap = 1 if regular else 0
-        bounds: list[tuple[int, int]] = []
-        alternates: list[tuple[int, int]] = []
-        at = 0
         infos = self._infos
+        gap = self._gap
+        if gap < 0:
+            total = len(chunks) - 1
+            for chunk in chunks:
+                total += len(chunk)
+            gap = self._gap = 1 if total == len(original) else 0
+        at = 0
         for index, chunk in enumerate(chunks):  # enumerate, not zip: a C loop when compiled
             info = infos[index]
-            if not regular:
+            if not gap:
                 at = original.find(chunk, at)
-            for start, end in info.bounds:
-                bounds.append((at + start, at + end))
-            for alt, start, end in info.alternates:
-                alternates.extend([(at + start, at + end)] * (alt.count(" ") + 1))
+            if piece < info.size:
+                bound = info.bounds[piece]
+                return at + bound[0], at + bound[1]
+            piece -= info.size
             at += len(chunk) + gap
-        bounds += alternates
-        self._bounds = bounds
-        return bounds
+        at = 0
+        for index, chunk in enumerate(chunks):
+            info = infos[index]
+            if not gap:
+                at = original.find(chunk, at)
+            for alt, start, end in info.alternates:
+                piece -= alt.count(" ") + 1
+                if piece < 0:
+                    return at + start, at + end
+            at += len(chunk) + gap
+        raise IndexError("piece out of range")
 
 
 def _deleet(word: str, alt: bool) -> str:

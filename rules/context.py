@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, final
 
 from rules.brands import BrandMention, find_mentions, title_mentions
@@ -20,7 +19,7 @@ class Context:
 
     __slots__ = ("asserted", "fields", "hits", "listing", "mentions", "price")
 
-    def __init__(self, listing: Mapping[str, Any], fields: dict[str, Normalized], hits: dict[str, list[Hit]],
+    def __init__(self, listing: dict[str, Any], fields: dict[str, Normalized], hits: dict[str, list[Hit]],
                  mentions: list[BrandMention], asserted: list[BrandMention], price: int | None) -> None:
         self.listing = listing
         self.fields = fields
@@ -89,7 +88,7 @@ def _short_fields(compiled: Compiled, seller: str, brand: str, category: str,
     return found  # type: ignore[return-value]
 
 
-def build_context(compiled: Compiled, listing: Mapping[str, Any]) -> Context:
+def build_context(compiled: Compiled, listing: dict[str, Any]) -> Context:
     """Normalise the listing's fields, scan them once and locate brands."""
     seller = seller_of(listing)
     fields = {

@@ -10,7 +10,7 @@ from rules.compile import Compiled, compile_book
 from rules.context import Context, build_context
 from rules.evaluate import phrase_findings
 from rules.loader import load_sets
-from rules.model import CATEGORIES, Assessment, Finding, assessment_of, finding_of, span_of
+from rules.model import CATEGORIES, Assessment, Finding, assessment_of, finding_of, listing_of, span_of
 from rules.pricing import brand_findings
 from rules.risk import risk
 from rules.watchlist import ROUTE_LABELS, WATCHLISTS_DIR, Watchlist, read_watchlist
@@ -31,16 +31,16 @@ class Engine:
 
     def match(self, listing: Mapping[str, Any]) -> list[Finding]:
         """Every finding on ``listing`` (a dict in the listings schema; missing keys are tolerated)."""
-        return self._evaluate(listing)[1]
+        return self._evaluate(listing_of(listing))[1]
 
     def assess(self, listing: Mapping[str, Any]) -> Assessment:
         """The verdict: flag, categories in canonical order, canonical brand, risk and findings."""
-        ctx, findings = self._evaluate(listing)
+        ctx, findings = self._evaluate(listing_of(listing))
         categories = sorted({f.category for f in findings}, key=_ORDER.__getitem__)
         official = bool(findings) and ctx.official  # only asked when it moves the risk
         return assessment_of(findings, categories, ctx.brand, risk(findings, official))
 
-    def _evaluate(self, listing: Mapping[str, Any]) -> tuple[Context, list[Finding]]:
+    def _evaluate(self, listing: dict[str, Any]) -> tuple[Context, list[Finding]]:
         ctx = build_context(self.compiled, listing)
         findings = phrase_findings(self.compiled, ctx)
         admitted = any(f.category == "counterfeit" for f in findings)
@@ -51,7 +51,7 @@ class Engine:
             findings.sort(key=lambda f: (_ORDER[f.category], -f.score))
         return ctx, findings
 
-    def _watch(self, listing: Mapping[str, Any], canonical: str) -> list[Finding]:
+    def _watch(self, listing: dict[str, Any], canonical: str) -> list[Finding]:
         rule = self.compiled.checks.get("watchlist")
         if rule is None:
             return []

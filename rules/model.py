@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from rules.schema import Rule
 
 __all__ = ["CATEGORIES", "SEVERITY_SCORE", "Assessment", "Finding", "Span", "as_mapping", "assessment_of", "finding_of",
-           "seller_of", "seller_source", "span_of"]
+           "listing_of", "seller_of", "seller_source", "span_of"]
 
 # Canonical order of categories in every output (labels and findings use it).
 CATEGORIES: tuple[str, ...] = (
@@ -113,20 +113,26 @@ def assessment_of(findings: list[Finding], categories: list[str], brand: str | N
     return _new(Assessment, (bool(categories), categories, brand, risk, findings))
 
 
-def as_mapping(value: Any) -> Mapping[str, Any] | None:
-    """``value`` if it is a mapping, else None: scraped data may hold anything (dict and None first: the ABC
-    check is slow, and a listing asks several times)."""
+def as_mapping(value: Any) -> dict[str, Any] | None:
+    """``value`` as a dict if it is a mapping, else None: scraped data may hold anything. The engine reads
+    plain dicts only (compiled, a dict's ``get`` is a C call; a Mapping's is a Python method call): any other
+    mapping is copied once (dict and None are checked first: the ABC check is slow)."""
     if type(value) is dict:
         return value
-    return value if value is not None and isinstance(value, Mapping) else None
+    return dict(value) if value is not None and isinstance(value, Mapping) else None
 
 
-def seller_of(listing: Mapping[str, Any]) -> Mapping[str, Any]:
+def listing_of(listing: Mapping[str, Any]) -> dict[str, Any]:
+    """The listing as the plain dict the engine reads (it nearly always is one already)."""
+    return listing if type(listing) is dict else dict(listing)
+
+
+def seller_of(listing: dict[str, Any]) -> dict[str, Any]:
     """The listing's embedded seller; anything but a mapping (scraped data) reads as no seller."""
     return as_mapping(listing.get("seller")) or {}
 
 
-def seller_source(listing: Mapping[str, Any], seller: Mapping[str, Any]) -> tuple[str, str]:
+def seller_source(listing: dict[str, Any], seller: dict[str, Any]) -> tuple[str, str]:
     """``(source, shop)`` of the seller: ``shopee:123`` → ``("shopee", "123")``; an id without a source takes
     the listing's."""
     source, _, shop = str(seller.get("id") or "").partition(":")

@@ -7,7 +7,7 @@ marketplace that said "not official": anyone can name a shop "Nike Official Stor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -29,7 +29,7 @@ def _on_domain(host: str, entries: tuple[str, ...]) -> bool:
     return bool(host) and any(host == d or host.endswith(f".{d}") for d in _domains(entries))
 
 
-def official_store(listing: Mapping[str, Any], seller: Mapping[str, Any], brands: Iterable[Brand]) -> bool:
+def official_store(listing: dict[str, Any], seller: dict[str, Any], brands: Iterable[Brand]) -> bool:
     """True when the marketplace marks the seller official, or one of ``brands`` lists it as its store."""
     badge = seller.get("official")
     if badge is True:

@@ -23,7 +23,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from rapidfuzz import fuzz
 
 from crawler.clean import extract_phones, to_e164
-from rules.model import as_mapping, seller_of, seller_source
+from rules.model import as_mapping, listing_of, seller_of, seller_source
 from rules.normalize import fold
 from rules.schema import RuleError
 
@@ -199,13 +199,14 @@ class Watchlist:
         """Every entry the listing's seller matches, first route per entry. ``canonical``: the title and
         description as ``rules.normalize`` gives them (padded, so joined as they are), when the caller has them:
         a quicker test for numbers."""
-        seller = seller_of(listing)
+        plain = listing_of(listing)
+        seller = seller_of(plain)
         hits: dict[str, WatchHit] = {}
-        for hit in (*self._ids(listing, seller), *self._contacts(listing, seller, canonical), *self._name(seller)):
+        for hit in (*self._ids(plain, seller), *self._contacts(plain, seller, canonical), *self._name(seller)):
             hits.setdefault(hit.entry.entry_id, hit)
         return list(hits.values())
 
-    def _ids(self, listing: Mapping[str, Any], seller: Mapping[str, Any]) -> list[WatchHit]:
+    def _ids(self, listing: dict[str, Any], seller: dict[str, Any]) -> list[WatchHit]:
         out: list[WatchHit] = []
         seller_id = str(seller.get("id") or "")
         source, shop = seller_source(listing, seller)
@@ -229,7 +230,7 @@ class Watchlist:
             self._numbers = numbers
         return bool(len(self._numbers)) and next(self._numbers.iter(_digits(text)), None) is not None
 
-    def _contacts(self, listing: Mapping[str, Any], seller: Mapping[str, Any],
+    def _contacts(self, listing: dict[str, Any], seller: dict[str, Any],
                   canonical: str | None) -> list[WatchHit]:
         listed = seller.get("phones")
         phones = [p for p in map(_e164, map(str, listed)) if p] if listed else []
@@ -251,7 +252,7 @@ class Watchlist:
             out += [WatchHit(e, "tax_code", tax) for tax in dict.fromkeys(taxes) for e in self.by_tax.get(tax, ())]
         return out
 
-    def _name(self, seller: Mapping[str, Any]) -> tuple[WatchHit, ...]:
+    def _name(self, seller: dict[str, Any]) -> tuple[WatchHit, ...]:
         """Entries matching the seller's name; a seller lists many items, so each name is matched once."""
         name = str(seller.get("name") or "")
         hits = self._by_name.get(name)

@@ -5,7 +5,6 @@ The facts come from the site parser (``seller.website``); this module only turns
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from rules.model import Finding, as_mapping, finding_of, seller_of
@@ -20,7 +19,7 @@ _BADGE = {
 }
 
 
-def website_findings(rule: Rule | None, listing: Mapping[str, Any]) -> list[Finding]:
+def website_findings(rule: Rule | None, listing: dict[str, Any]) -> list[Finding]:
     """One ``website_compliance`` finding listing what the site fails to show, or nothing."""
     facts = as_mapping(seller_of(listing).get("website"))
     if rule is None or facts is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -115,6 +116,17 @@ def test_assessment_shape(engine: rules.Engine) -> None:
 def test_missing_keys_are_tolerated(engine: rules.Engine) -> None:
     assert engine.assess({}).flag is False
     assert engine.assess({"title": None, "seller": None, "price": "abc"}).categories == []
+
+
+def test_any_mapping_reads_as_a_dict(engine: rules.Engine) -> None:
+    """Listings and sellers that are mappings but not dicts (a read-only view, a scraped item) give the same
+    verdict: the compiled engine reads plain dicts, so they must be copied, not rejected."""
+    facts = {"moit_badge": "absent", "missing": ["mã số thuế"]}
+    listing = _listing("Túi Gucci siêu cấp rep 1:1", "LH 0912 345 678", 900000, website=facts)
+    view = MappingProxyType({**listing, "seller": MappingProxyType({**listing["seller"],
+                                                                    "website": MappingProxyType(facts)})})
+    assert engine.assess(view) == engine.assess(listing)
+    assert {"counterfeit", "website_compliance"} <= set(engine.assess(view).categories)
 
 
 def test_website_compliance(engine: rules.Engine) -> None:

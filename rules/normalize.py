@@ -71,6 +71,7 @@ class _Chunk(NamedTuple):
     """What one white-space-free chunk of text folds to: canonical pieces and where each came from."""
 
     canon: str  # its pieces joined by spaces ("" when the chunk holds no word, e.g. an emoji)
+    length: int  # of the chunk itself
     size: int  # how many pieces
     bounds: tuple[tuple[int, int], ...]  # per piece, (start, end) of its word inside the chunk
     alternates: tuple[tuple[str, int, int], ...]  # per ambiguous word: "~ alt pieces", word start and end
@@ -114,45 +115,49 @@ class Normalized:
         bounds = self._bounds
         if bounds is not None:
             return bounds[first][0], bounds[last][1]
-        return self._piece(first)[0], self._piece(last)[1]
+        return self._pieces(first, last)
 
     def token_index(self, position: int) -> int:
         """How many canonical words start at or before ``position`` (for 'near' checks in words)."""
         return self.text.count(" ", 0, min(position, len(self.text) - 1))
 
-    def _piece(self, piece: int) -> tuple[int, int]:
-        """The original bounds of one piece: the main reading's pieces chunk by chunk, then the alternates'
-        ("~" and each alternate piece map to their word). Where a chunk starts follows from the lengths when one
-        white-space character separates them (as in most listings), else it is searched for, in text order."""
+    def _pieces(self, first: int, last: int) -> tuple[int, int]:
+        """From the start of piece ``first`` to the end of piece ``last``, in one walk over the chunks: the main
+        reading's pieces chunk by chunk, then the alternates' ("~" and each alternate piece map to their word).
+        Where a chunk starts follows from the lengths when one white-space character separates them (as in
+        most listings), else it is searched for, in text order."""
         original = self.original
         chunks = self._chunks
         infos = self._infos
         gap = self._gap
         if gap < 0:
             total = len(chunks) - 1
-            for chunk in chunks:
-                total += len(chunk)
+            for info in infos:
+                total += info.length
             gap = self._gap = 1 if total == len(original) else 0
-        at = 0
-        for index, chunk in enumerate(chunks):  # enumerate, not zip: a C loop when compiled
-            info = infos[index]
+        at = piece = 0
+        begin = -1
+        for index, info in enumerate(infos):  # enumerate, not zip: a C loop when compiled
             if not gap:
-                at = original.find(chunk, at)
-            if piece < info.size:
-                bound = info.bounds[piece]
-                return at + bound[0], at + bound[1]
-            piece -= info.size
-            at += len(chunk) + gap
+                at = original.find(chunks[index], at)
+            size = info.size
+            if begin < 0 and first < piece + size:
+                begin = at + info.bounds[first - piece][0]
+            if last < piece + size:  # last >= first: begin is set
+                return begin, at + info.bounds[last - piece][1]
+            piece += size
+            at += info.length + gap
         at = 0
-        for index, chunk in enumerate(chunks):
-            info = infos[index]
+        for index, info in enumerate(infos):
             if not gap:
-                at = original.find(chunk, at)
+                at = original.find(chunks[index], at)
             for alt, start, end in info.alternates:
-                piece -= alt.count(" ") + 1
-                if piece < 0:
-                    return at + start, at + end
-            at += len(chunk) + gap
+                piece += alt.count(" ") + 1
+                if begin < 0 and first < piece:
+                    begin = at + start
+                if last < piece:
+                    return begin, at + end
+            at += info.length + gap
         raise IndexError("piece out of range")
 
 
@@ -214,7 +219,7 @@ def _learn(chunk: str) -> _Chunk:
     pieces, bounds, alternates = _words(_fold_text(chunk))
     spaced = bool(_LETTER.fullmatch(chunk))
     composed = chunk.isascii() or unicodedata.is_normalized("NFC", chunk)
-    _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(pieces), tuple(bounds), tuple(alternates),
+    _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(chunk), len(pieces), tuple(bounds), tuple(alternates),
                                    " ".join(alt for alt, _, _ in alternates), spaced,
                                    spaced or bool(alternates) or not composed, composed)
     return info

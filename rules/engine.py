@@ -36,7 +36,8 @@ class Engine:
     def assess(self, listing: Mapping[str, Any]) -> Assessment:
         """The verdict: flag, categories in canonical order, canonical brand, risk and findings."""
         ctx, findings = self._evaluate(listing_of(listing))
-        categories = sorted({f.category for f in findings}, key=_ORDER.__getitem__)
+        present = {f.category for f in findings}
+        categories = [category for category in CATEGORIES if category in present]
         official = bool(findings) and ctx.official  # only asked when it moves the risk
         return assessment_of(findings, categories, ctx.brand, risk(findings, official))
 

@@ -81,8 +81,10 @@ def phrase_findings(compiled: Compiled, ctx: Context) -> list[Finding]:
     present: dict[int, list[str]] = {}
     triggers = compiled.triggers
     for phrase in ctx.hits:
-        for rule in triggers.get(phrase, ()):
-            present.setdefault(compiled.order[rule.id], []).append(phrase)
+        found = triggers.get(phrase)
+        if found is not None:  # not ``get(phrase, ())``: a list is iterated in C, a list-or-tuple is not
+            for rule in found:
+                present.setdefault(compiled.order[rule.id], []).append(phrase)
     findings = []
     for index in sorted(present):
         rule = compiled.rules[index]

@@ -13,7 +13,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,7 +93,17 @@ def domain_of(value: str | None) -> str:
     return host.removeprefix("www.")
 
 
-_e164 = lru_cache(maxsize=65_536)(to_e164)  # sellers repeat their phones on every listing
+# Sellers repeat their phones on every listing: each written form's E.164 (or None), bounded.
+_E164: dict[str, str | None] = {}
+
+
+def _e164(raw: str) -> str | None:
+    found = _E164.get(raw, "")
+    if found == "":
+        if len(_E164) >= 65_536:
+            _E164.clear()
+        found = _E164[raw] = to_e164(raw)
+    return found
 
 
 def _national(e164: str) -> str:
@@ -232,16 +241,19 @@ class Watchlist:
 
     def _contacts(self, listing: dict[str, Any], seller: dict[str, Any],
                   canonical: str | None) -> list[WatchHit]:
-        listed = seller.get("phones")
-        phones = [p for p in map(_e164, map(str, listed)) if p] if listed else []
+        phones: list[str] = []
+        for raw in seller.get("phones") or ():  # a plain loop: compiled, no iterator of Python calls
+            phone = _e164(str(raw))
+            if phone and phone not in phones:
+                phones.append(phone)
         text = numbers = ""
         if canonical is None or _long_number(canonical):
             text = f"{listing.get('title') or ''}\n{listing.get('description') or ''}"
             numbers = "\n".join(text[max(found.start() - _AROUND, 0) : found.end() + _AROUND]
                                 for found in _NUMBER.finditer(text))
         if numbers and self.by_phone and _PHONE_HINT.search(numbers) and self._listed_number_in(numbers):
-            phones += extract_phones(text)
-        out = [WatchHit(e, "phone", phone) for phone in dict.fromkeys(phones) for e in self.by_phone.get(phone, ())]
+            phones += [phone for phone in extract_phones(text) if phone not in phones]
+        out = [WatchHit(e, "phone", phone) for phone in phones for e in self.by_phone.get(phone, ())]
         website = as_mapping(seller.get("website"))
         taxes = [str(t) for t in seller.get("tax_codes") or () if t]
         if website and website.get("tax_code"):

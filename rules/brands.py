@@ -8,7 +8,6 @@ Apple``): the first is a counterfeit cue, the second must never be one.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Collection
 from functools import lru_cache
 from typing import final
@@ -97,11 +96,14 @@ def find_mentions(compiled: Compiled, hits: dict[str, list[Hit]], fields: dict[s
     """Exact (canonical) brand mentions in the fields ``where``, in field then position order."""
     found: list[BrandMention] = []
     aliases = compiled.aliases
-    keys = [key for key in hits if key in aliases]  # a listing's few phrases against the many aliases
-    if not keys:
-        return found
     fits = compiled.compatible_before
-    before = [hit for phrase in hits if phrase in fits for hit in hits[phrase]]
+    keys: list[str] = []
+    before: list[Hit] = []
+    for phrase, phrase_hits in hits.items():  # a listing's few phrases against the many aliases
+        if phrase in aliases:
+            keys.append(phrase)
+        if phrase in fits:
+            before += phrase_hits
     for key in keys:
         for hit in hits[key]:
             if hit.field not in where:
@@ -112,7 +114,8 @@ def find_mentions(compiled: Compiled, hits: dict[str, list[Hit]], fields: dict[s
             if readings:
                 alternate = norm.text.find(" ~ ", 0, hit.start) >= 0
                 compatible = _compatible(before, hit, norm)
-                found.extend(BrandMention(brand, hit, bent or alternate, compatible) for brand, bent in readings)
+                for brand, bent in readings:
+                    found.append(BrandMention(brand, hit, bent or alternate, compatible))
     if len(found) > 1:  # most listings name one brand once: no key function to call
         found.sort(key=lambda m: (_FIELD_ORDER.get(m.hit.field, 9), m.hit.start, -(m.hit.end - m.hit.start)))
     return found
@@ -137,26 +140,40 @@ def _fuzzy_brand(compiled: Compiled, word: str) -> Brand | None:
 
 
 def _split(compiled: Compiled, words: list[str]) -> list[BrandMention]:
-    """Brands whose letters are the joined letters of three or more consecutive words."""
-    # first word → (the word after the last, brands): "ba len ci" is Balenci(aga), "ba len ci a ga" wins
-    longest: dict[int, tuple[int, tuple[Brand, ...]]] = {}
-    offsets: list[int] = []  # where each word starts in the joined words (and where the last one ends)
-    found: tuple[int, tuple[int, tuple[Brand, ...], frozenset[str]]]  # typed: see ``scan``
-    for found in compiled.joined.iter("".join(words)):
-        end, (length, brands, declared) = found
-        if not offsets:
-            offsets = [0]
-            for word in words:
-                offsets.append(offsets[-1] + len(word))
-        first = bisect_left(offsets, end + 1 - length)
-        after = bisect_left(offsets, end + 1, first)
-        if (after - first >= 3 and offsets[first] == end + 1 - length and offsets[after] == end + 1
-                and after > longest.get(first, (0, ()))[0]
-                and " ".join(words[first:after]) not in declared):  # "Maison Francis Kurkdjian" as declared
-            longest[first] = after, brands
-    # word i starts at offsets[i] + i + 1 in the text: the letters before it, a space after each word, the padding
-    return [BrandMention(brand, Hit("title", offsets[first] + first + 1, offsets[after] + after), True, False)
-            for first, (after, brands) in longest.items() for brand in brands]
+    """Brands whose letters are the joined letters of three or more consecutive words: from each word, the
+    words after it are joined on while the letters are still the start of a name (most words are not)."""
+    joined = compiled.joined
+    found: list[tuple[int, int, int, tuple[Brand, ...]]] = []  # (where the shortest ends, first, after, brands)
+    for first, word in enumerate(words):
+        if word not in joined:
+            continue
+        letters = word
+        shortest = longest = 0
+        brands: tuple[Brand, ...] = ()
+        for after in range(first + 1, len(words) + 1):
+            if after > first + 1:
+                letters += words[after - 1]
+                if letters not in joined:
+                    break
+            entry = joined[letters]
+            # "Maison Francis Kurkdjian" as declared is the brand's own spelling, not a split one
+            if entry is not None and after - first >= 3 and " ".join(words[first:after]) not in entry[1]:
+                shortest = shortest or after
+                longest, brands = after, entry[0]
+        if longest:
+            found.append((shortest, first, longest, brands))
+    out: list[BrandMention] = []
+    if not found:
+        return out
+    if len(found) > 1:
+        found.sort()  # in the order the names end, as a reader meets them
+    starts = [0]  # word i starts at starts[i] in the canonical text (after the padding space)
+    for word in words:
+        starts.append(starts[-1] + len(word) + 1)
+    for _, first, after, brands in found:
+        for brand in brands:
+            out.append(BrandMention(brand, Hit("title", starts[first] + 1, starts[after]), True, False))
+    return out
 
 
 def title_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> list[BrandMention]:
@@ -167,7 +184,9 @@ def title_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> lis
     - spelt across three or more words (``Ba Len Ci A Ga``); two are how some brands are written anyway
       (``Air Pods``, ``Vina Milk``).
     """
-    words = norm.text.split(" ~ ")[0].split()
+    words = norm.text.split()
+    if " ~ " in norm.text:  # the alternate readings follow the main one
+        words = words[: words.index("~")]
     found: list[BrandMention] = []
     start = 1
     for word in words:
@@ -176,6 +195,6 @@ def title_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> lis
             if brand is not None:
                 found.append(BrandMention(brand, Hit("title", start, start + len(word)), True, False))
         start += len(word) + 1
-    if len(words) >= 3 and len(compiled.joined):
+    if len(words) >= 3 and compiled.joined:
         found += _split(compiled, words)
     return found

@@ -60,9 +60,10 @@ class Compiled:
     lexicon: dict[str, frozenset[str]] = field(default_factory=dict)
     fuzzy_index: dict[tuple[str, int], list[tuple[tuple[int, int], str, Brand]]] = field(default_factory=dict)
     # brand names, their misspellings and the aliases declared in several words, with the spaces taken out
-    # (5+ letters) → (length, brands, the names as declared), to find them spelt across words ("ba len ci a
-    # ga"); one-word aliases are left out: "On The Go" is also just English
-    joined: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
+    # (5+ letters) → (brands, the names as declared), to find them spelt across words ("ba len ci a ga");
+    # one-word aliases are left out: "On The Go" is also just English. Every shorter prefix of such a name maps
+    # to None, so words are joined one at a time only while they can still become a name.
+    joined: dict[str, tuple[tuple[Brand, ...], frozenset[str]] | None] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)
     checks: dict[str, Rule] = field(default_factory=dict)
     compatible_before: frozenset[str] = frozenset()
@@ -95,9 +96,10 @@ def _add_brand(compiled: Compiled, brand: Brand, rank: int) -> None:
     for name in names:
         joined = name.replace(" ", "")
         if len(joined) >= 5 and joined.isalpha():
-            _, brands, spellings = compiled.joined.get(joined, (0, (), frozenset()))
-            compiled.joined.add_word(joined, (len(joined), brands if brand in brands else (*brands, brand),
-                                              spellings | {name}))
+            for size in range(1, len(joined)):
+                compiled.joined.setdefault(joined[:size], None)
+            brands, spellings = compiled.joined.get(joined) or ((), frozenset())
+            compiled.joined[joined] = brands if brand in brands else (*brands, brand), spellings | {name}
     for position, (form, kind) in enumerate(forms):
         entries = compiled.aliases.setdefault(form, [])
         if all(existing is not brand for existing, _ in entries):
@@ -135,8 +137,6 @@ def compile_book(book: RuleBook) -> Compiled:
     for key in keys:
         compiled.automaton.add_word(f" {key} ", (key, len(key)))
     compiled.automaton.make_automaton()
-    if len(compiled.joined):
-        compiled.joined.make_automaton()
     return compiled
 
 

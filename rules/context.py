@@ -41,10 +41,25 @@ class Context:
         return span_of(hit.field, norm.original[start:end], norm.text[hit.start : hit.end], start, end)
 
     def has(self, phrases: frozenset[str], fields: tuple[str, ...] | None = None) -> bool:
-        """Whether any of ``phrases`` occurs (optionally only in ``fields``)."""
-        if fields is None:
-            return not self.hits.keys().isdisjoint(phrases)
-        return any(hit.field in fields for phrase in self.hits.keys() & phrases for hit in self.hits[phrase])
+        """Whether any of ``phrases`` occurs (optionally only in ``fields``). A listing's few phrases are
+        looked up in ``phrases``, in a plain loop: compiled, no set is built."""
+        for phrase, hits in self.hits.items():
+            if phrase in phrases:
+                if fields is None:
+                    return True
+                for hit in hits:
+                    if hit.field in fields:
+                        return True
+        return False
+
+    def occurrences(self, phrases: frozenset[str]) -> list[Hit]:
+        """Every hit of any of ``phrases``, phrase by phrase."""
+        found: list[Hit] = []
+        if phrases:
+            for phrase, hits in self.hits.items():
+                if phrase in phrases:
+                    found += hits
+        return found
 
     @property
     def brand(self) -> str | None:

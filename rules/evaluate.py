@@ -33,10 +33,6 @@ def _after_section(hit: Hit, markers: list[Hit]) -> bool:
     return any(other.field == "title" or (other.field == hit.field and other.start <= hit.start) for other in markers)
 
 
-def _occurrences(ctx: Context, phrases: frozenset[str]) -> list[Hit]:
-    return [hit for phrase in ctx.hits.keys() & phrases for hit in ctx.hits[phrase]] if phrases else []
-
-
 def _accent_ok(ctx: Context, rule: Rule, phrase: str, hit: Hit) -> bool:
     """Phrases written ``=hàng giả`` in YAML must keep their diacritics ('hàng giá' is a price)."""
     if phrase not in rule.exact:
@@ -60,7 +56,7 @@ def _fires(ctx: Context, rule: Rule, phrases: list[str]) -> list[Hit]:
     if not _listing_allows(ctx, rule):
         return []
     hits = [h for p in phrases for h in ctx.hits[p] if h.field in rule.fields and _accent_ok(ctx, rule, p, h)]
-    negations, markers = _occurrences(ctx, rule.unless_near), _occurrences(ctx, rule.suppress_after)
+    negations, markers = ctx.occurrences(rule.unless_near), ctx.occurrences(rule.suppress_after)
     if not negations and not markers:
         return hits
     return [h for h in hits if not _near(ctx, rule, h, negations) and not _after_section(h, markers)]

@@ -21,7 +21,13 @@ def _finding(rule: Rule, spans: tuple[Span, ...], extra: str = "") -> Finding:
 
 
 def _vnd(amount: int) -> str:
-    return f"{amount:,}đ".replace(",", ".")
+    """``1250000`` → ``1.250.000đ`` (grouped by hand: compiled, cheaper than the ``,`` format and a replace)."""
+    digits = str(amount)
+    head = len(digits) % 3 or 3
+    out = digits[:head]
+    for at in range(head, len(digits), 3):
+        out += "." + digits[at : at + 3]
+    return out + "đ"
 
 
 _TYPE_FIELDS = {"title": 0, "category": 1, "description": 2}  # where a product type is looked for, in order
@@ -41,7 +47,9 @@ def product_type(compiled: Compiled, ctx: Context) -> tuple[str, Hit] | None:
             field = _TYPE_FIELDS.get(hit.field)
             if field is None:
                 continue
-            if best is None or (field, hit.start, -len(phrase)) < (best_field, best.start, -best_length):
+            # (field, start, -length) below the best's, compared part by part: no tuples built
+            if (best is None or field < best_field or (field == best_field and (
+                    hit.start < best.start or (hit.start == best.start and len(phrase) > best_length)))):
                 best, best_field, best_length, best_phrase = hit, field, len(phrase), phrase
     return (types[best_phrase], best) if best is not None else None
 
@@ -57,7 +65,7 @@ def _line_floor(ctx: Context, mention: BrandMention) -> int | None:
         return None
     norm = ctx.fields[mention.hit.field]
     at = norm.token_index(mention.hit.end)
-    floors = [lines[phrase] for phrase in ctx.hits.keys() & lines.keys() for hit in ctx.hits[phrase]
+    floors = [lines[hit_phrase] for hit_phrase, hits in ctx.hits.items() if hit_phrase in lines for hit in hits
               if hit.field == mention.hit.field and hit.start >= mention.hit.start
               and norm.token_index(hit.start) - at <= _LINE_WINDOW]
     return max(floors, default=None)

@@ -158,8 +158,9 @@ def scan(compiled: Compiled, fields: dict[str, Normalized]) -> dict[str, list[Hi
             field, base, limit = field + 1, limit, ends[field + 1]
             name = names[field]
         hit = Hit(name, end - length - base, end - base)
-        if key in hits:
-            hits[key].append(hit)
-        else:
+        same = hits.get(key)
+        if same is None:
             hits[key] = [hit]
+        else:
+            same.append(hit)
     return hits

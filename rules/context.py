@@ -83,6 +83,8 @@ def _price(value: Any) -> int | None:
 
 def _propagate_compatible(mentions: list[BrandMention]) -> list[BrandMention]:
     """A brand first named as what an accessory fits ('Ốp cho iPhone') stays so for the whole listing."""
+    if not any(mention.compatible for mention in mentions):
+        return mentions
     first: dict[str, bool] = {}
     for mention in mentions:
         first.setdefault(mention.brand.name, mention.compatible)

@@ -64,6 +64,8 @@ def _fires(ctx: Context, rule: Rule, phrases: list[str]) -> list[Hit]:
 
 def _first_spans(ctx: Context, hits: list[Hit]) -> tuple[Span, ...]:
     """The first ``_MAX_SPANS`` distinct spans of ``hits`` (a word repeated all over a post is shown once)."""
+    if len(hits) == 1:  # the usual case: nothing to tell apart
+        return (ctx.span(hits[0]),)
     spans: dict[Span, None] = {}
     for hit in hits:
         spans[ctx.span(hit)] = None

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from functools import lru_cache
-from typing import final
+from typing import cast, final
 
 from rapidfuzz import fuzz, process
 
-from rules.compile import Compiled, Hit
+from rules.compile import Compiled, Hit, make_room
 from rules.normalize import Normalized, fold
 from rules.schema import Brand
 
@@ -70,16 +70,19 @@ def _exact(original: str, brand: Brand) -> bool:
 def _readings(compiled: Compiled, key: str, original: str) -> tuple[tuple[Brand, bool], ...]:
     """The brands that ``original`` (where the automaton found ``key``) stands for, each with whether its
     spelling is bent; this depends only on the words, so it is remembered."""
-    memo_key = ("readings", key, original)
-    readings = compiled.memo.get(memo_key)
+    spellings = compiled.readings.get(key)
+    if spellings is None:
+        spellings = compiled.readings[key] = {}  # one per alias of the rule book: bounded by it
+    readings = spellings.get(original)
     if readings is None:
         if len(key) <= 2 and _letters(original) != key:
             readings = ()  # "LV", "L.V" but not the "dg" inside a model number "F-91W-1DG"
         else:
             readings = tuple((brand, kind == "misspelling" or _bent(original, brand))
                              for brand, kind in compiled.aliases[key] if kind != "strict" or _exact(original, brand))
-        compiled.remember(memo_key, readings)
-    return readings  # type: ignore[return-value]
+        make_room(spellings)
+        spellings[original] = readings
+    return readings
 
 
 def _compatible(before: list[Hit], hit: Hit, norm: Normalized) -> bool:
@@ -126,17 +129,18 @@ _UNSEEN = object()
 
 def _fuzzy_brand(compiled: Compiled, word: str) -> Brand | None:
     """The first alias of the same first letter, one letter longer or shorter at most, within ratio 88."""
-    key = ("fuzzy", word)
-    brand = compiled.memo.get(key, _UNSEEN)
-    if brand is _UNSEEN:
-        candidates = [entry for size in (len(word) - 1, len(word), len(word) + 1)
-                      for entry in compiled.fuzzy_index.get((word[0], size), ())]
-        close = process.extract(word, [alias for _, alias, _ in candidates], scorer=fuzz.ratio, score_cutoff=88,
-                                limit=None) if candidates else []
-        matches = [candidates[index] for alias, _, index in close if alias != word]
-        brand = min(matches)[2] if matches else None
-        compiled.remember(key, brand)
-    return brand  # type: ignore[return-value]
+    found = compiled.fuzzy.get(word, _UNSEEN)
+    if found is not _UNSEEN:
+        return cast("Brand | None", found)
+    candidates = [entry for size in (len(word) - 1, len(word), len(word) + 1)
+                  for entry in compiled.fuzzy_index.get((word[0], size), ())]
+    close = process.extract(word, [alias for _, alias, _ in candidates], scorer=fuzz.ratio, score_cutoff=88,
+                            limit=None) if candidates else []
+    matches = [candidates[index] for alias, _, index in close if alias != word]
+    brand = min(matches)[2] if matches else None
+    make_room(compiled.fuzzy)
+    compiled.fuzzy[word] = brand
+    return brand
 
 
 def _split(compiled: Compiled, words: list[str]) -> list[BrandMention]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import final
+from typing import Any, final
 
 import ahocorasick
 
@@ -18,7 +18,7 @@ from rules.loader import RuleBook
 from rules.normalize import Normalized, fold, normalize_phrase
 from rules.schema import Brand, Rule
 
-__all__ = ["TEXT_LEXICONS", "Compiled", "Hit", "compile_book", "scan"]
+__all__ = ["TEXT_LEXICONS", "Compiled", "Hit", "compile_book", "make_room", "scan"]
 
 # Lexicon lists looked for in listing text; the others name product types or shop-name words.
 TEXT_LEXICONS = ("compatible_before", "genuine_claims", "no_floor")
@@ -45,11 +45,8 @@ class Hit:
 
 @dataclass
 class Compiled:
-    """The automaton plus indexes from phrase to the rules, brands and product types that use it.
-
-    ``memo`` remembers per-word verdicts (fuzzy brand spellings, how a brand was written): listings share
-    their vocabulary, and each verdict depends only on the word and this rule book.
-    """
+    """The automaton plus indexes from phrase to the rules, brands and product types that use it, and the
+    verdicts remembered per word."""
 
     automaton: ahocorasick.Automaton
     rules: list[Rule]
@@ -67,13 +64,21 @@ class Compiled:
     order: dict[str, int] = field(default_factory=dict)
     checks: dict[str, Rule] = field(default_factory=dict)
     compatible_before: frozenset[str] = frozenset()
-    memo: dict[tuple[str, ...], object] = field(default_factory=dict, repr=False)
+    # Verdicts that depend only on the words and this rule book, remembered since listings share their
+    # vocabulary: one dictionary per kind, keyed by plain strings where they can be (a tuple key is hashed and
+    # compared item by item), each forgotten once full (see ``make_room``: vocabulary drifts).
+    # alias found → the seller's spelling of it → (brand, whether the spelling is bent) per brand it stands for
+    readings: dict[str, dict[str, tuple[tuple[Brand, bool], ...]]] = field(default_factory=dict, repr=False)
+    fuzzy: dict[str, Brand | None] = field(default_factory=dict, repr=False)  # title word → brand it misspells
+    # (seller name, brand, category) → those fields normalised and their phrase hits
+    short: dict[tuple[str, str, str], tuple[dict[str, Normalized], dict[str, list[Hit]]]] = field(
+        default_factory=dict, repr=False)
 
-    def remember(self, key: tuple[str, ...], value: object) -> None:
-        """Store a per-word verdict, forgetting everything once the memo is full (vocabulary drifts)."""
-        if len(self.memo) >= _MEMO_LIMIT:
-            self.memo.clear()
-        self.memo[key] = value
+
+def make_room(memo: dict[Any, Any]) -> None:
+    """Forget everything a full memo remembers before it takes one more entry (scraped text is unbounded)."""
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
 
 
 def _swaps(alias: str) -> list[str]:

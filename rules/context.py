@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, final
 
 from rules.brands import BrandMention, find_mentions, title_mentions
-from rules.compile import Compiled, Hit, scan
+from rules.compile import Compiled, Hit, make_room, scan
 from rules.model import Span, seller_of, span_of
 from rules.normalize import Normalized, normalize
 from rules.official import official_store
@@ -96,13 +96,14 @@ def _short_fields(compiled: Compiled, seller: str, brand: str, category: str,
                   ) -> tuple[dict[str, Normalized], dict[str, list[Hit]]]:
     """The short fields and their phrase hits, remembered together since a seller lists the same brands in
     the same categories over and over (the hit lists are shared between listings: never mutated)."""
-    key = ("fields", seller, brand, category)
-    found = compiled.memo.get(key)
+    key = (seller, brand, category)
+    found = compiled.short.get(key)
     if found is None:
         fields = {"seller": normalize(seller), "brand": normalize(brand), "category": normalize(category)}
         found = (fields, scan(compiled, fields))
-        compiled.remember(key, found)
-    return found  # type: ignore[return-value]
+        make_room(compiled.short)
+        compiled.short[key] = found
+    return found
 
 
 def build_context(compiled: Compiled, listing: dict[str, Any]) -> Context:

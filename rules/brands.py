@@ -188,9 +188,7 @@ def title_mentions(compiled: Compiled, norm: Normalized, known: set[int]) -> lis
     - spelt across three or more words (``Ba Len Ci A Ga``); two are how some brands are written anyway
       (``Air Pods``, ``Vina Milk``).
     """
-    words = norm.text.split()
-    if " ~ " in norm.text:  # the alternate readings follow the main one
-        words = words[: words.index("~")]
+    words = norm.words()
     found: list[BrandMention] = []
     start = 1
     for word in words:

@@ -117,6 +117,19 @@ class Normalized:
             return bounds[first][0], bounds[last][1]
         return self._pieces(first, last)
 
+    def words(self) -> list[str]:
+        """The main reading's pieces, in order. Taken from the chunks, they are the strings the chunk cache
+        already holds (hashed once, never freed per listing) rather than a fresh split of the text."""
+        if self._bounds is not None:  # folded whole (spaced-out letters): no chunks to take them from
+            return self.text.split(" ~ ")[0].split()
+        words: list[str] = []
+        for info in self._infos:
+            if info.size == 1:
+                words.append(info.canon)
+            elif info.size:
+                words += info.canon.split(" ")
+        return words
+
     def token_index(self, position: int) -> int:
         """How many canonical words start at or before ``position`` (for 'near' checks in words)."""
         return self.text.count(" ", 0, min(position, len(self.text) - 1))

@@ -110,3 +110,10 @@ def test_decomposed_text_folds_like_composed_text() -> None:
     start = norm.text.index("hang gia")
     begin, end = norm.source(start, start + len("hang gia"))
     assert norm.original[begin:end] == "hàng giả"
+
+
+@pytest.mark.parametrize("raw", ["Túi  Ba1enciaga chính hãng 😍", "Giày N.I.K.E ko rep1:1", "Túi (G U C C I) da", "",
+                                 "🔥🔥"])
+def test_words_are_the_main_reading(raw: str) -> None:
+    norm = normalize(raw)
+    assert norm.words() == norm.text.split(" ~ ")[0].split()

@@ -11,6 +11,7 @@ from rules.context import Context, build_context
 from rules.evaluate import phrase_findings
 from rules.loader import load_sets
 from rules.model import CATEGORIES, Assessment, Finding, assessment_of, finding_of, listing_of, span_of
+from rules.normalize import longest_number
 from rules.pricing import brand_findings
 from rules.risk import risk
 from rules.watchlist import ROUTE_LABELS, WATCHLISTS_DIR, Watchlist, read_watchlist
@@ -46,18 +47,18 @@ class Engine:
         findings = phrase_findings(self.compiled, ctx)
         admitted = any(f.category == "counterfeit" for f in findings)
         findings += brand_findings(self.compiled, ctx, admitted)
-        findings += self._watch(listing, ctx.fields["title"].text + ctx.fields["description"].text)
+        findings += self._watch(listing, longest_number([ctx.fields["title"], ctx.fields["description"]]))
         findings += website_findings(self.compiled.checks.get("website_compliance"), listing)
         if len(findings) > 1:
             findings.sort(key=lambda f: (_ORDER[f.category], -f.score))
         return ctx, findings
 
-    def _watch(self, listing: dict[str, Any], canonical: str) -> list[Finding]:
+    def _watch(self, listing: dict[str, Any], digits: int) -> list[Finding]:
         rule = self.compiled.checks.get("watchlist")
         if rule is None:
             return []
         out = []
-        for hit in self.watchlist.match(listing, canonical):
+        for hit in self.watchlist.match(listing, digits):
             entry = hit.entry
             description = (f"{rule.description} Danh sách {entry.list_id}, mục {entry.entry_id} "
                            f"(khớp theo {ROUTE_LABELS[hit.route]}): {entry.reason}.")

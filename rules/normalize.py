@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from crawler.clean import strip_accents
 
-__all__ = ["Normalized", "fold", "normalize", "normalize_phrase"]
+__all__ = ["Normalized", "fold", "longest_number", "normalize", "normalize_phrase"]
 
 # A word: spaced single letters ("g u c c i"), single letters spelt out between any symbols ("g🔥u🔥c🔥c🔥i",
 # "g/u/c/c/i"), a ratio ("1:1"), or letters/digits joined by separators and leetspeak symbols ("g.u.c.c.i",
@@ -38,6 +38,8 @@ _LEET_ALT = {"1": "l", "|": "l"}
 _STRIP_JOINERS = re.compile(r"[^\w:]+|_+")
 _SPLIT = re.compile(r"[^\W\d_]+|\d+(?::\d+)?")
 _REPEAT = re.compile(r"([a-z])\1+")
+_DIGIT = re.compile(r"\d")
+_RUNS = re.compile(r"\d+|\D+")
 # Teencode and chat abbreviations, folded; applied only to whole words.
 _TEENCODE = {
     "ko": "khong", "k": "khong", "kh": "khong", "hok": "khong", "hong": "khong", "khg": "khong", "hk": "khong",
@@ -81,6 +83,9 @@ class _Chunk(NamedTuple):
     # in NFC; white space never composes with a neighbour, so a text is in NFC when every chunk is, and the
     # whole text is not checked again for every listing
     composed: bool
+    # its pieces joined, as runs: the length of each run of decimal digits, -1 for each run of anything else;
+    # () when it holds no digit (see ``longest_number``)
+    digits: tuple[int, ...]
 
 
 # Listings share their vocabulary; bounded because scraped text is hostile. Entries are immutable, so a
@@ -234,8 +239,37 @@ def _learn(chunk: str) -> _Chunk:
     composed = chunk.isascii() or unicodedata.is_normalized("NFC", chunk)
     _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(chunk), len(pieces), tuple(bounds), tuple(alternates),
                                    " ".join(alt for alt, _, _ in alternates), spaced,
-                                   spaced or bool(alternates) or not composed, composed)
+                                   spaced or bool(alternates) or not composed, composed, _digit_runs(pieces))
     return info
+
+
+def _digit_runs(pieces: list[str]) -> tuple[int, ...]:
+    joined = "".join(pieces)
+    if not _DIGIT.search(joined):
+        return ()
+    return tuple(len(run) if run[0].isdecimal() else -1 for run in _RUNS.findall(joined))
+
+
+def longest_number(texts: list[Normalized]) -> int:
+    """The most decimal digits in a row in the main readings of ``texts`` read one after another, pieces
+    joined: ``0912 345 678``, ``0912.345.678`` and ``0912-345-678`` are each one run of ten. Normalising keeps
+    every digit a number is written with, so a text where this is under nine holds no number of nine digits
+    (a phone, a tax code) however it is written; worked out from the chunk cache, without reading the text."""
+    best = run = 0
+    for norm in texts:
+        if norm._bounds is not None:  # folded whole (spaced-out letters): no chunks; its words say the same
+            infos = [_Chunk("", 0, 1, (), (), "", False, False, True, _digit_runs(norm.words()) or (-1,))]
+        else:
+            infos = norm._infos
+        for info in infos:
+            if info.digits:
+                for size in info.digits:
+                    run = run + size if size >= 0 else 0
+                    if run > best:
+                        best = run
+            elif info.size:  # a word without digits ends a run; an emoji, holding no piece, does not
+                run = 0
+    return best
 
 
 def _spaced_letters(chunks: list[str], infos: list[_Chunk]) -> bool:

@@ -44,9 +44,6 @@ _PHONE_HINT = re.compile(r"(?:\(?[+＋]?(?:84|８４)\)?|[0０])[\s.\-]?\d(?:[\s
 _NUMBER = re.compile(r"\d(?:[\s.\-]?\d){8,}")
 _AROUND = 6
 _DIGITS = re.compile(r"\d+")
-# Canonical text (rules.normalize) with every ASCII digit made "9", every other byte "x" and the spaces between
-# pieces dropped: nine 9s in a row is what ``_NUMBER`` needs, tested without scanning the original at all.
-_NINES = bytes(0x39 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
 # A web URL or bare host that is plain (no user, port or brackets): ``urlsplit`` would give the same host.
 _PLAIN_HOST = re.compile(r"(?:https?://)?([a-z0-9.\-]+)(?:[/?#]|$)")
 # How a seller can match an entry (``WatchHit.route``), as findings and explanations tell an inspector.
@@ -118,12 +115,6 @@ def _digits(text: str) -> str:
     """Every decimal digit of ``text`` in order, as ASCII (a phone number's digits are a run of these)."""
     digits = "".join(_DIGITS.findall(text))
     return digits if digits.isascii() else "".join(str(unicodedata.decimal(ch)) for ch in digits)
-
-
-def _long_number(canonical: str) -> bool:
-    """Whether canonical text may hold nine digits in a row (pieces joined): normalising keeps every digit of a
-    number and only drops what separates them; other scripts' digits are left to the regex."""
-    return not canonical.isascii() or b"999999999" in canonical.encode().translate(_NINES, b" ")
 
 
 def read_watchlist(path: Path) -> list[Entry]:
@@ -204,14 +195,14 @@ class Watchlist:
         for gram in {distinctive[i : i + 4] for i in range(len(distinctive) - 3)}:
             self.by_gram.setdefault(gram, []).append(entry)
 
-    def match(self, listing: Mapping[str, Any], canonical: str | None = None) -> list[WatchHit]:
-        """Every entry the listing's seller matches, first route per entry. ``canonical``: the title and
-        description as ``rules.normalize`` gives them (padded, so joined as they are), when the caller has them:
-        a quicker test for numbers."""
+    def match(self, listing: Mapping[str, Any], longest_number: int | None = None) -> list[WatchHit]:
+        """Every entry the listing's seller matches, first route per entry. ``longest_number``: the most digits
+        in a row in the title and description (``rules.normalize.longest_number``), when the caller has them
+        normalised: under nine, no phone or tax code is written there and the text is not scanned for one."""
         plain = listing_of(listing)
         seller = seller_of(plain)
         hits: dict[str, WatchHit] = {}
-        for hit in (*self._ids(plain, seller), *self._contacts(plain, seller, canonical), *self._name(seller)):
+        for hit in (*self._ids(plain, seller), *self._contacts(plain, seller, longest_number), *self._name(seller)):
             hits.setdefault(hit.entry.entry_id, hit)
         return list(hits.values())
 
@@ -240,14 +231,14 @@ class Watchlist:
         return bool(len(self._numbers)) and next(self._numbers.iter(_digits(text)), None) is not None
 
     def _contacts(self, listing: dict[str, Any], seller: dict[str, Any],
-                  canonical: str | None) -> list[WatchHit]:
+                  longest_number: int | None) -> list[WatchHit]:
         phones: list[str] = []
         for raw in seller.get("phones") or ():  # a plain loop: compiled, no iterator of Python calls
             phone = _e164(str(raw))
             if phone and phone not in phones:
                 phones.append(phone)
         text = numbers = ""
-        if canonical is None or _long_number(canonical):
+        if longest_number is None or longest_number >= 9:  # what ``_NUMBER`` needs
             text = f"{listing.get('title') or ''}\n{listing.get('description') or ''}"
             numbers = "\n".join(text[max(found.start() - _AROUND, 0) : found.end() + _AROUND]
                                 for found in _NUMBER.finditer(text))

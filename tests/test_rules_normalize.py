@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from rules.normalize import normalize, normalize_phrase
+from rules.normalize import longest_number, normalize, normalize_phrase
+from rules.watchlist import _NUMBER
 
 
 @pytest.mark.parametrize(
@@ -117,3 +118,25 @@ def test_decomposed_text_folds_like_composed_text() -> None:
 def test_words_are_the_main_reading(raw: str) -> None:
     norm = normalize(raw)
     assert norm.words() == norm.text.split(" ~ ")[0].split()
+
+
+NUMBERS = [
+    ("LH 0912 345 678", "", 10), ("", "Zalo: 0912.345.678 nhé", 10), ("gọi 0912-345-678", "", 10),
+    ("Giá 1.200.000đ", "size 38-42", 7), ("0912345678:1 rep", "", 10), ("Tel ０９１２３４５６７８", "", 10),
+    ("gọi 0912", "345 678 nhé", 10),  # a number that runs from the title into the description
+    ("0912 📞 345678", "", 10), ("G U C C I 0912 345 678", "", 10), ("MST 0109873542-001.", "", 13),
+    ("Túi Gucci rep 1:1", "Hộp 2 ngăn, 30x20cm", 2), ("", "", 0),
+]
+
+
+@pytest.mark.parametrize(("title", "description", "expected"), NUMBERS)
+def test_longest_number_counts_digits_however_they_are_separated(title: str, description: str,
+                                                                  expected: int) -> None:
+    assert longest_number([normalize(title), normalize(description)]) == expected
+
+
+@pytest.mark.parametrize(("title", "description", "expected"), NUMBERS)
+def test_longest_number_never_hides_a_number_the_watchlist_would_read(title: str, description: str,
+                                                                       expected: int) -> None:
+    found = _NUMBER.search(f"{title}\n{description}")
+    assert found is None or longest_number([normalize(title), normalize(description)]) >= 9

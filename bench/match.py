@@ -3,8 +3,10 @@
 Usage: ``python bench/match.py [--listings PATH] [--n 5000]``. Prints numbers; never asserts.
 
 Fairness: time is this process's CPU time (one thread, so one core; neighbours on a shared machine do not
-inflate it), and each figure, the baselines' too, is the best of three passes (a busy hypervisor only slows a
-pass down). The corpus is cycled, but every copy gets a distinct suffix, so no listing text repeats within a
+inflate it), and each figure, the baselines' too, is the best of five passes (a busy hypervisor only slows a
+pass down). The passes take turns (engine, baseline, loop baseline, engine at 10x, then again), so a slow
+minute on the machine falls on all of them rather than on whichever ran then: the ratios drift less than the
+figures. The corpus is cycled, but every copy gets a distinct suffix, so no listing text repeats within a
 pass or equals one of the corpus: word-level caches help (vocabulary repeats in real crawls), a cache of whole
 listings could not (the engine has none; its caches hold words, sellers and short fields). Each engine's
 first pass over the plain corpus, right after loading, is shown too ("cold"). The baseline uses RapidFuzz as
@@ -35,7 +37,7 @@ from rules.native import in_use  # noqa: E402
 from rules.watchlist import HEADER  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
-_REPEAT = 3  # passes per measured figure, the best kept (the cold first passes are single)
+_REPEAT = 5  # passes per measured figure, taking turns, the best kept (the cold first passes are single)
 _SYLLABLES = "ba be bi bo bu ca co cu da de di do ga go ha ho ka ki ko la le li lo ma mi mo na ne no pa pe po ra ri ro"
 
 
@@ -79,16 +81,22 @@ def _brands(path: Path, count: int, rng: random.Random) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _rate(func: Callable[[dict], object], listings: list[dict], repeat: int = 1) -> float:
-    """Listings per CPU second, the best of ``repeat`` passes: a neighbour or the hypervisor can only slow a
-    pass down, never speed it up (timeit's reasoning)."""
-    best = float("inf")
+def _seconds(func: Callable[[dict], object], listings: list[dict]) -> float:
+    start = time.process_time()
+    for listing in listings:
+        func(listing)
+    return time.process_time() - start
+
+
+def _rates(runs: list[tuple[Callable[[dict], object], list[dict]]], repeat: int = 1) -> list[float]:
+    """Listings per CPU second of each ``(func, listings)``, the best of ``repeat`` passes each, the passes
+    taking turns: a neighbour or the hypervisor can only slow a pass down, never speed it up (timeit's
+    reasoning), and taking turns spreads a slow spell over every figure."""
+    best = [float("inf")] * len(runs)
     for _ in range(repeat):
-        start = time.process_time()
-        for listing in listings:
-            func(listing)
-        best = min(best, time.process_time() - start)
-    return len(listings) / best
+        for index, (func, listings) in enumerate(runs):
+            best[index] = min(best[index], _seconds(func, listings))
+    return [len(listings) / seconds for (_, listings), seconds in zip(runs, best, strict=True)]
 
 
 def _baseline(aliases: list[str]) -> Callable[[dict], object]:
@@ -135,19 +143,18 @@ def main() -> None:
         watch = Path(tmp) / "watch.csv"
         _watchlist(watch, 10_000, rng)
         engine = rules.load(watchlists=[watch])
-        cold = _rate(engine.assess, corpus)
-        rate = _rate(engine.assess, listings, _REPEAT)
+        cold = _rates([(engine.assess, corpus)])[0]
         book = load_sets()
         aliases = sorted({a.lower() for b in book.brands for a in (*b.aliases, *b.strict)})
         sample = listings[:1000]
-        base = _rate(_baseline(aliases), sample, _REPEAT)
-        loop_base = _rate(_loop_baseline(aliases), sample[:300], _REPEAT)
         gen_dir = Path(tmp) / "gen"
         gen_dir.mkdir()
         _brands(gen_dir / "brands.yaml", 9 * len(book.brands), rng)
         big = rules.load(extra_dirs=[gen_dir], watchlists=[watch])
-        big_cold = _rate(big.assess, corpus)
-        big_rate = _rate(big.assess, listings, _REPEAT)
+        big_cold = _rates([(big.assess, corpus)])[0]
+        rate, base, loop_base, big_rate = _rates([(engine.assess, listings), (_baseline(aliases), sample),
+                                                  (_loop_baseline(aliases), sample[:300]), (big.assess, listings)],
+                                                 _REPEAT)
     build = "compiled (mypyc: qltt rules build)" if in_use() else "Python (no build of this source, or QLTT_NATIVE=0)"
     print(f"rule sets: {len(book.rules)} rules, {len(book.brands)} brands ({len(aliases)} aliases); watchlist 10000")
     print(f"engine build:      {build}")

@@ -75,9 +75,9 @@ class Compiled:
         default_factory=dict, repr=False)
 
 
-def make_room(memo: dict[Any, Any]) -> None:
+def make_room(memo: dict[Any, Any], limit: int = _MEMO_LIMIT) -> None:
     """Forget everything a full memo remembers before it takes one more entry (scraped text is unbounded)."""
-    if len(memo) >= _MEMO_LIMIT:
+    if len(memo) >= limit:
         memo.clear()
 
 

@@ -73,7 +73,6 @@ class _Chunk(NamedTuple):
     """What one white-space-free chunk of text folds to: canonical pieces and where each came from."""
 
     canon: str  # its pieces joined by spaces ("" when the chunk holds no word, e.g. an emoji)
-    length: int  # of the chunk itself
     size: int  # how many pieces
     bounds: tuple[tuple[int, int], ...]  # per piece, (start, end) of its word inside the chunk
     alternates: tuple[tuple[str, int, int], ...]  # per ambiguous word: "~ alt pieces", word start and end
@@ -150,8 +149,8 @@ class Normalized:
         gap = self._gap
         if gap < 0:
             total = len(chunks) - 1
-            for info in infos:
-                total += info.length
+            for chunk in chunks:
+                total += len(chunk)
             gap = self._gap = 1 if total == len(original) else 0
         at = piece = 0
         begin = -1
@@ -164,7 +163,7 @@ class Normalized:
             if last < piece + size:  # last >= first: begin is set
                 return begin, at + info.bounds[last - piece][1]
             piece += size
-            at += info.length + gap
+            at += len(chunks[index]) + gap
         at = 0
         for index, info in enumerate(infos):
             if not gap:
@@ -175,7 +174,7 @@ class Normalized:
                     begin = at + start
                 if last < piece:
                     return begin, at + end
-            at += info.length + gap
+            at += len(chunks[index]) + gap
         raise IndexError("piece out of range")
 
 
@@ -237,7 +236,7 @@ def _learn(chunk: str) -> _Chunk:
     pieces, bounds, alternates = _words(_fold_text(chunk))
     spaced = bool(_LETTER.fullmatch(chunk))
     composed = chunk.isascii() or unicodedata.is_normalized("NFC", chunk)
-    _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(chunk), len(pieces), tuple(bounds), tuple(alternates),
+    _CHUNKS[chunk] = info = _Chunk(" ".join(pieces), len(pieces), tuple(bounds), tuple(alternates),
                                    " ".join(alt for alt, _, _ in alternates), spaced,
                                    spaced or bool(alternates) or not composed, composed, _digit_runs(pieces))
     return info
@@ -258,18 +257,22 @@ def longest_number(texts: list[Normalized]) -> int:
     best = run = 0
     for norm in texts:
         if norm._bounds is not None:  # folded whole (spaced-out letters): no chunks; its words say the same
-            infos = [_Chunk("", 0, 1, (), (), "", False, False, True, _digit_runs(norm.words()) or (-1,))]
-        else:
-            infos = norm._infos
-        for info in infos:
+            run, best = _carry(run, best, _digit_runs(norm.words()) or (-1,))
+            continue
+        for info in norm._infos:
             if info.digits:
-                for size in info.digits:
-                    run = run + size if size >= 0 else 0
-                    if run > best:
-                        best = run
+                run, best = _carry(run, best, info.digits)
             elif info.size:  # a word without digits ends a run; an emoji, holding no piece, does not
                 run = 0
     return best
+
+
+def _carry(run: int, best: int, digits: tuple[int, ...]) -> tuple[int, int]:
+    """The run and the longest so far after ``digits`` (runs as ``_digit_runs`` gives them)."""
+    for size in digits:
+        run = run + size if size >= 0 else 0
+        best = max(best, run)
+    return run, best
 
 
 def _spaced_letters(chunks: list[str], infos: list[_Chunk]) -> bool:

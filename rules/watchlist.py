@@ -22,6 +22,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from rapidfuzz import fuzz
 
 from crawler.clean import extract_phones, to_e164
+from rules.compile import make_room
 from rules.model import as_mapping, listing_of, seller_of, seller_source
 from rules.normalize import fold
 from rules.schema import RuleError
@@ -90,15 +91,15 @@ def domain_of(value: str | None) -> str:
     return host.removeprefix("www.")
 
 
-# Sellers repeat their phones on every listing: each written form's E.164 (or None), bounded.
-_E164: dict[str, str | None] = {}
+# Sellers repeat their phones and names on every listing: what each written form gave, bounded.
+_REMEMBERED = 65_536
+_E164: dict[str, str | None] = {}  # a phone as written → E.164, or None
 
 
 def _e164(raw: str) -> str | None:
     found = _E164.get(raw, "")
     if found == "":
-        if len(_E164) >= 65_536:
-            _E164.clear()
+        make_room(_E164, _REMEMBERED)
         found = _E164[raw] = to_e164(raw)
     return found
 
@@ -260,8 +261,7 @@ class Watchlist:
         name = str(seller.get("name") or "")
         hits = self._by_name.get(name)
         if hits is None:
-            if len(self._by_name) >= 65_536:
-                self._by_name.clear()
+            make_room(self._by_name, _REMEMBERED)
             hits = self._by_name[name] = tuple(self._match_name(name))
         return hits
 
